@@ -7,6 +7,7 @@ import json
 import math
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -50,3 +51,11 @@ def user_errors(func: F) -> F:
             raise typer.Exit(code=exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def workdir_from(ctx: typer.Context) -> Path:
+    """The resolved workdir set by the global ``--workdir`` option (see cli.main)."""
+    from scrimmage.paths import resolve_workdir
+
+    obj = ctx.find_root().obj or {}
+    return obj.get("workdir") or resolve_workdir(None)

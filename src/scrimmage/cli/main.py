@@ -1,0 +1,46 @@
+"""The ``scrimmage`` command: global options, then one sub-app per command group."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scrimmage import __version__
+from scrimmage.paths import resolve_workdir
+
+app = typer.Typer(
+    name="scrimmage",
+    help="A training lab for sports, betting and game-AI models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"scrimmage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    workdir: Optional[Path] = typer.Option(
+        None, "--workdir", help="Where data, runs and stores live (default: $SCRIMMAGE_HOME or ./scrimmage-runs)."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Global options shared by every command."""
+    ctx.obj = {"workdir": resolve_workdir(workdir)}
+
+
+def _register() -> None:
+    from scrimmage.cli.data import data_app
+
+    app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")
+
+
+_register()
