@@ -248,6 +248,9 @@ def games_from_spreadspoke(
     if unknown:
         raise DataError(f"team names without a code in {teams_csv.name}: {sorted(unknown)}")
     fav = raw["team_favorite_id"].replace(_CODE_ALIASES)
+    odd = fav.notna() & ~(fav.eq("PICK") | fav.eq(g["home_team"]) | fav.eq(g["away_team"]))
+    if odd.any():
+        raise DataError(f"favourite ids that match neither team: {sorted(set(fav[odd]))}")
     spread = raw["spread_favorite"].astype(float).abs()
     g["spread_home"] = np.where(fav == "PICK", 0.0, np.where(fav == g["home_team"], -spread, spread))
     g.loc[fav.isna().to_numpy(), "spread_home"] = np.nan
