@@ -1,0 +1,110 @@
+"""Fast in-memory batching: a dataset is a dict of tensors; a batch is an index slice.
+
+Small tabular/sequence models are bound by per-step overhead, so we never collate samples in
+Python: every split is moved to the device once, and each batch is ``tensor[idx]`` for an index
+slice of a per-epoch permutation. The permutation is a pure function of ``(seed, epoch)``, so the
+data-order state is just ``(epoch, batch position)`` and resuming mid-epoch replays the exact order.
+(torch's DataLoader would collate per sample and keep its order state inside worker iterators.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class TensorSplit:
+    """One split: tensors sharing their first dimension (e.g. ``x``, ``cat``, ``y``)."""
+
+    tensors: dict[str, Tensor]
+
+    def __post_init__(self) -> None:
+        sizes = {name: int(t.shape[0]) for name, t in self.tensors.items()}
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f"tensors in a split must share their first dimension, got {sizes}")
+
+    def __len__(self) -> int:
+        return int(next(iter(self.tensors.values())).shape[0]) if self.tensors else 0
+
+    def to(self, device: torch.device | str) -> TensorSplit:
+        return TensorSplit({k: v.to(device) for k, v in self.tensors.items()})
+
+    def take(self, index: Tensor | slice) -> dict[str, Tensor]:
+        return {k: v[index] for k, v in self.tensors.items()}
+
+    def batches(self, batch_size: int) -> Iterator[dict[str, Tensor]]:
+        """Sequential batches (evaluation)."""
+        for start in range(0, len(self), batch_size):
+            yield self.take(slice(start, start + batch_size))
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """What a model needs to know about its inputs and outputs."""
+
+    n_features: int
+    target_names: tuple[str, ...]
+    categorical: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Embedding groups: name → (cardinality, number of ``cat`` columns using it), in column order."""
+
+
+@dataclass
+class DataBundle:
+    """A built dataset: splits, the input spec and dataset facts for tracking and reports."""
+
+    splits: dict[str, TensorSplit]
+    spec: InputSpec
+    info: dict[str, Any] = field(default_factory=dict)
+    frames: dict[str, Any] = field(default_factory=dict)
+    """Optional per-split tables (e.g. pandas frames) aligned with the split rows, for reports."""
+
+
+class EpochOrder:
+    """Shuffled batch order with a resumable position.
+
+    ``state_dict()`` is ``{"seed", "epoch", "position"}``: the permutation for an epoch is
+    ``randperm(n, seed + epoch)`` and ``position`` counts batches already served.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int, shuffle: bool = True, drop_last: bool = False):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.shuffle, self.drop_last = shuffle, drop_last
+        self.epoch = 0
+        self.position = 0
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.n, self.batch_size)
+        return full if (self.drop_last or rest == 0) else full + 1
+
+    def permutation(self, epoch: int) -> Tensor:
+        if not self.shuffle:
+            return torch.arange(self.n)
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+        return torch.randperm(self.n, generator=generator)
+
+    def start_epoch(self, epoch: int) -> None:
+        """Begin ``epoch`` unless we are resuming inside it."""
+        if epoch != self.epoch:
+            self.epoch, self.position = epoch, 0
+
+    def __iter__(self) -> Iterator[Tensor]:
+        perm = self.permutation(self.epoch)
+        for index in range(self.position, len(self)):
+            self.position = index + 1
+            yield perm[index * self.batch_size : (index + 1) * self.batch_size]
+
+    def state_dict(self) -> dict[str, int]:
+        return {"seed": self.seed, "epoch": self.epoch, "position": self.position}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        if state["seed"] != self.seed:
+            raise ValueError(f"data order seed mismatch: checkpoint {state['seed']} vs config {self.seed}")
+        self.epoch, self.position = int(state["epoch"]), int(state["position"])
+
+
+DatasetBuilder = Callable[..., DataBundle]

@@ -1,0 +1,78 @@
+"""Checkpoints: last.ckpt (resume point, also mid-epoch every N steps), best.ckpt and top-k.
+
+All files are written atomically by the loop (temp file + rename). Top-k files are named
+``epoch=007-val_loss=0.8123.ckpt``; files that fall out of the top k are deleted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrimmage.config.schema import CheckpointConfig, EarlyStoppingConfig
+from scrimmage.engine.callbacks.early_stopping import is_improvement
+from scrimmage.engine.events import Callback
+
+if TYPE_CHECKING:
+    from scrimmage.engine.loop import TrainLoop
+
+
+class ModelCheckpoint(Callback):
+    name = "checkpoint"
+
+    def __init__(self, directory: Path, cfg: CheckpointConfig, monitor: EarlyStoppingConfig):
+        self.directory = directory
+        self.cfg = cfg
+        self.monitor = monitor
+        self.best: float | None = None
+        self.top_k: list[tuple[float, str]] = []  # (metric, filename), best first
+
+    @property
+    def last_path(self) -> Path:
+        return self.directory / "last.ckpt"
+
+    @property
+    def best_path(self) -> Path:
+        return self.directory / "best.ckpt"
+
+    def on_optimizer_step(self, loop: TrainLoop) -> None:
+        n = self.cfg.every_n_steps
+        if n and self.cfg.save_last and loop.state.global_step % n == 0:
+            loop.save_checkpoint(self.last_path)
+
+    def on_epoch_end(self, loop: TrainLoop, metrics: dict[str, float]) -> None:
+        value = metrics.get(self.monitor.metric, float("nan"))
+        epoch = int(metrics["epoch"])
+        if self.cfg.save_top_k > 0 and is_improvement(value, self.best, self.monitor.mode, 0.0):
+            self.best = value
+            loop.save_checkpoint(self.best_path)
+        if self.cfg.save_top_k > 1:
+            self._update_top_k(loop, value, epoch)
+        if self.cfg.save_last:
+            loop.save_checkpoint(self.last_path)
+
+    def _update_top_k(self, loop: TrainLoop, value: float, epoch: int) -> None:
+        descending = self.monitor.mode == "max"  # best first
+        candidates = sorted(self.top_k + [(value, "")], key=lambda item: item[0], reverse=descending)
+        if value != value or "" not in [name for _, name in candidates[: self.cfg.save_top_k]]:
+            return
+        safe_metric = self.monitor.metric.replace("/", "_")
+        filename = f"epoch={epoch:03d}-{safe_metric}={value:.4f}.ckpt"
+        loop.save_checkpoint(self.directory / filename)
+        self.top_k = [(v, n or filename) for v, n in candidates][: self.cfg.save_top_k]
+        for _, dropped in candidates[self.cfg.save_top_k :]:
+            if dropped:
+                (self.directory / dropped).unlink(missing_ok=True)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "top_k": [list(item) for item in self.top_k]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best = state.get("best")
+        self.top_k = [(float(v), str(n)) for v, n in state.get("top_k", [])]
+
+    def checkpoint_paths(self) -> dict[str, str]:
+        paths = {"last": self.last_path, "best": self.best_path}
+        out = {name: str(path) for name, path in paths.items() if path.exists()}
+        out.update({f"top_{i + 1}": str(self.directory / name) for i, (_, name) in enumerate(self.top_k)})
+        return out

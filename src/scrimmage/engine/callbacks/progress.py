@@ -1,0 +1,57 @@
+"""A rich progress bar per epoch with live metrics, and a one-line summary per epoch."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from scrimmage.engine.events import Callback
+
+if TYPE_CHECKING:
+    from scrimmage.engine.loop import TrainLoop
+
+
+class RichProgress(Callback):
+    name = "progress"
+
+    def __init__(self, console: Console, watch: tuple[str, ...] = ()):
+        self.console = console
+        self.watch = watch
+        self.progress: Progress | None = None
+        self.task_id = None
+
+    def on_fit_start(self, loop: TrainLoop) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[metrics]}"), TimeElapsedColumn(),
+            console=self.console, transient=True,
+        )
+        self.progress.start()
+
+    def on_epoch_start(self, loop: TrainLoop) -> None:
+        assert self.progress is not None
+        if self.task_id is not None:
+            self.progress.remove_task(self.task_id)
+        self.task_id = self.progress.add_task(
+            "train", total=loop.steps_per_epoch, epoch=f"{loop.state.epoch + 1}/{loop.config.trainer.epochs}", metrics=""
+        )
+        self.progress.update(self.task_id, completed=loop.order.position // loop.config.trainer.accumulate)
+
+    def on_optimizer_step(self, loop: TrainLoop) -> None:
+        if self.progress is not None and self.task_id is not None:
+            running = loop._running
+            loss = running["loss_sum"] / max(1, running["count"])
+            self.progress.update(self.task_id, advance=1, metrics=f"loss {loss:.4f}")
+
+    def on_epoch_end(self, loop: TrainLoop, metrics: dict[str, float]) -> None:
+        shown = [f"{k} {metrics[k]:.4f}" for k in ("train/loss", *self.watch) if k in metrics]
+        self.console.print(f"epoch {int(metrics['epoch']) + 1:>3}  " + "  ".join(shown), highlight=False)
+
+    def on_fit_end(self, loop: TrainLoop) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+            self.progress = None
+        if loop.state.stop_reason:
+            self.console.print(f"[dim]{loop.state.stop_reason}[/]")

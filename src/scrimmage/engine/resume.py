@@ -1,0 +1,63 @@
+"""Find what to resume from (a run id or a ``.ckpt`` path) and check it fits the config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from scrimmage.config.loader import flatten
+from scrimmage.errors import CheckpointError
+from scrimmage.paths import runs_dir
+
+# Keys that may change between the interrupted run and its resumption.
+RESUMABLE_CHANGES = ("trainer.epochs", "early_stopping.patience", "checkpoint.", "tracking.", "trainer.threads")
+
+
+def resolve_checkpoint(target: str, workdir: Path) -> Path:
+    """``target`` is a ``.ckpt`` file, a run id (folder under runs/) or an MLflow run id."""
+    if target.endswith(".ckpt"):
+        path = Path(target).expanduser()
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint not found: {path}. Pass an existing .ckpt file or a run id.")
+        return path.resolve()
+    root = runs_dir(workdir)
+    candidates = [root / target] if (root / target).is_dir() else []
+    if not candidates and root.is_dir():
+        for meta in root.glob("*/run.json"):
+            if json.loads(meta.read_text()).get("mlflow_run_id") == target:
+                candidates.append(meta.parent)
+    if not candidates:
+        recent = sorted((p.name for p in root.glob("*") if p.is_dir()), reverse=True)[:5] if root.is_dir() else []
+        hint = f" Recent runs: {', '.join(recent)}." if recent else f" No runs under {root}."
+        raise CheckpointError(f"no run '{target}' in workdir {root.parent}.{hint}")
+    last = candidates[0] / "checkpoints" / "last.ckpt"
+    if not last.is_file():
+        raise CheckpointError(f"run '{target}' has no last.ckpt to resume from ({last}).")
+    return last
+
+
+def read_checkpoint_config(path: Path) -> dict[str, Any]:
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - unreadable file: tell the user which one
+        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+    if not isinstance(state, dict) or "config" not in state:
+        raise CheckpointError(f"{path} is not a scrimmage checkpoint (no config inside).")
+    return state["config"]
+
+
+def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    old, new = flatten(saved), flatten(current)
+    changed = sorted(
+        key for key in set(old) | set(new)
+        if old.get(key) != new.get(key) and not key.startswith(RESUMABLE_CHANGES)
+    )
+    if changed:
+        details = "; ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in changed[:8])
+        raise CheckpointError(
+            f"the config differs from the checkpoint's in keys that change training ({details}). "
+            "Resume with the same recipe and overrides, or start a new run."
+        )
