@@ -64,8 +64,8 @@ def synthetic_games(n_teams: int = 8, seasons: range = range(2015, 2018), seed: 
     return g
 
 
-def features_of(games: pd.DataFrame, game_id: str, spec=PregameFeatureSpec()) -> np.ndarray:
-    pf = build_pregame_frame(games, spec)
+def features_of(games: pd.DataFrame, game_id: str) -> np.ndarray:
+    pf = build_pregame_frame(games)
     row = pf.frame.set_index("game_id").loc[game_id, pf.feature_columns]
     return row.to_numpy(np.float64)
 

@@ -26,6 +26,7 @@ from scrimmage.errors import DataError
 from scrimmage.models.elo import EloSpec, elo_predictions
 
 MARGIN_SIGMA = 13.5
+DEFAULT_ELO = EloSpec()
 
 
 @dataclass
@@ -67,7 +68,7 @@ def home_field_baseline(train: pd.DataFrame, target: pd.DataFrame) -> BaselinePr
 
 
 def elo_baseline(
-    all_games: pd.DataFrame, target: pd.DataFrame, spec: EloSpec = EloSpec()
+    all_games: pd.DataFrame, target: pd.DataFrame, spec: EloSpec = DEFAULT_ELO
 ) -> BaselinePrediction:
     """Elo run over ``all_games`` (history + target); target games use pre-game ratings."""
     elo = elo_predictions(all_games, spec)
