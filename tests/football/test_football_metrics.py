@@ -41,7 +41,8 @@ def test_winner_accuracy_excludes_ties_and_brier_scores_ties_as_half():
 
 
 def test_predicted_margin_of_zero_counts_as_a_home_pick():
-    assert score_games([20, 10], [10, 20], [0, 0], [0, 0])["winner_accuracy"] == 0.5
+    assert score_games([20], [10], [0], [0])["winner_accuracy"] == 1.0
+    assert score_games([10], [20], [0], [0])["winner_accuracy"] == 0.0
 
 
 def test_default_probability_is_normal_cdf_of_margin_over_sigma():
