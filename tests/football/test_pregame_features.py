@@ -211,6 +211,8 @@ def test_points_only_schedule_builds_points_features_only():
 def test_bad_input_raises_clear_errors():
     with pytest.raises(DataError, match="home_score"):
         build_pregame_frame(tiny_schedule().drop(columns="home_score"))
+    with pytest.raises(DataError, match="twice on one date"):
+        build_pregame_frame(pd.concat([tiny_schedule(), tiny_schedule().assign(game_id=lambda d: d["game_id"] + "x")]))
     with pytest.raises(ConfigError, match="PRE"):
         build_pregame_frame(tiny_schedule(), PregameFeatureSpec(season_types=("PRE", "REG")))
 

@@ -154,6 +154,12 @@ def build_pregame_frame(
     g = games[games["season_type"].isin(FORM_SEASON_TYPES)].copy()
     g["date"] = pd.to_datetime(g["date"])
     g = g.sort_values(["date", "game_id"], kind="stable").reset_index(drop=True)
+    if not g["game_id"].is_unique:
+        raise DataError("games table has duplicate game_id values")
+    twice = pd.concat([g[["home_team", "date"]].set_axis(["team", "date"], axis=1),
+                       g[["away_team", "date"]].set_axis(["team", "date"], axis=1)]).duplicated()
+    if twice.any():  # "earlier games" would be ambiguous and could leak
+        raise DataError(f"{int(twice.sum())} team(s) play twice on one date; fix the schedule")
     stats = [s for s in OPTIONAL_STATS if f"home_{s}" in g and f"away_{s}" in g]
     long = _long_table(g, stats)
     quantities = ["pts", *stats]
