@@ -23,7 +23,7 @@ SeasonRange = tuple[int, int]
 
 
 class DataConfig(Section):
-    name: Literal["nfl-pregame"] = Field("nfl-pregame", description="Dataset builder from the data registry.")
+    name: str = Field("nfl-pregame", description="Dataset builder from the data registry (nfl-pregame).")
     lines: Path | None = Field(
         None, description="Betting-lines CSV ('NFL scores and betting data' format) to join; enables the closing-line baseline."
     )
@@ -41,6 +41,12 @@ class DataConfig(Section):
             first, last = getattr(self, name)
             if first > last:
                 raise ValueError(f"{name} must be [first, last] with first <= last, got [{first}, {last}]")
+        ranges = {"train_seasons": self.train_seasons, "val_seasons": self.val_seasons, "test_seasons": self.test_seasons}
+        names = list(ranges)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if ranges[a][0] <= ranges[b][1] and ranges[b][0] <= ranges[a][1]:
+                    raise ValueError(f"data.{a} {list(ranges[a])} overlaps data.{b} {list(ranges[b])}; splits must not share seasons")
         return self
 
 

@@ -137,7 +137,7 @@ class TrainLoop:
 
     def load_checkpoint(self, path: Any) -> None:
         state = {"model": self.model, "optimizer": self.optimizer}
-        rest = self.fabric.load(path, state)
+        rest = self.fabric.load(path, state, weights_only=False)  # our own files: RNG states are numpy objects
         self.schedule.load_state_dict(rest["schedule"])
         self.state.load_state_dict(rest["loop"])
         self.order.load_state_dict(rest["data_order"])
@@ -148,7 +148,7 @@ class TrainLoop:
         restore_rng_state(rest["rng"])
 
     def load_weights(self, path: Any) -> None:
-        self.fabric.load(path, {"model": self.model}, strict=False)
+        self.fabric.load(path, {"model": self.model}, strict=False, weights_only=False)
 
 
 def make_fabric(config: RunConfig) -> Fabric:

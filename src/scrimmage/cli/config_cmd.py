@@ -1,0 +1,43 @@
+"""``scrimmage config show|validate RECIPE [-o key=value ...]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from scrimmage.cli.common import console, emit_json, user_errors
+from scrimmage.config import config_to_dict, config_to_yaml, load_config
+
+config_app = typer.Typer(no_args_is_help=True)
+OVERRIDES = typer.Option([], "-o", "--override", help="KEY.PATH=VALUE (YAML-typed), repeatable.")
+
+
+@config_app.command("show")
+@user_errors
+def show(
+    recipe: Path = typer.Argument(..., help="YAML recipe, e.g. recipes/nfl-pregame.yaml."),
+    override: list[str] = OVERRIDES,
+    json_out: bool = typer.Option(False, "--json", help="Print the resolved config as one JSON line."),
+) -> None:
+    """Print the fully resolved config (defaults + recipe + overrides)."""
+    config = load_config(recipe, override)
+    if json_out:
+        emit_json(config_to_dict(config))
+    else:
+        console.print(config_to_yaml(config), highlight=False, markup=False)
+
+
+@config_app.command("validate")
+@user_errors
+def validate(
+    recipe: Path = typer.Argument(..., help="YAML recipe to check."),
+    override: list[str] = OVERRIDES,
+    json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON line."),
+) -> None:
+    """Check a recipe against the schema; exit 2 with a clear message if it is wrong."""
+    config = load_config(recipe, override)
+    if json_out:
+        emit_json({"valid": True, "recipe": str(recipe), "model": config.model.name, "data": config.data.name})
+    else:
+        console.print(f"[green]ok[/] {recipe}: valid ({config.data.name}, model {config.model.name})")

@@ -1,0 +1,89 @@
+"""The ``nfl-pregame`` dataset: one example per game, pregame features → home/away points and margin.
+
+Seasons are split by config (train/val/test ranges). Features are built once for all games
+(each row only sees earlier games), then rows are assigned to splits by season.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from scrimmage.config.schema import DataConfig
+from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.data.nfl import ingest_nfl, join_lines, load_nfl_table
+from scrimmage.data.nfl.pregame import PregameFeatureSpec, build_pregame_frame
+from scrimmage.data.registry import register_dataset
+from scrimmage.errors import DataError
+from scrimmage.paths import data_dir
+
+TARGETS = ("home", "away", "margin")
+TARGET_COLUMNS = ("home_score", "away_score", "margin")
+
+
+@register_dataset("nfl-pregame")
+def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
+    ingest_nfl(workdir)  # cached: a no-op when the tables are current
+    games = load_nfl_table(workdir, "games")
+    lines_report = None
+    if cfg.lines is not None:
+        games, lines_report = join_lines(games, Path(cfg.lines))
+    spec = PregameFeatureSpec(
+        halflife_games=cfg.halflife_games, prior_games=cfg.prior_games, season_types=tuple(cfg.season_types)
+    )
+    pregame = build_pregame_frame(games, spec)
+    frame = pregame.frame.reset_index(drop=True)
+
+    splits, frames = {}, {"games": games}
+    for name, (first, last) in (("train", cfg.train_seasons), ("val", cfg.val_seasons), ("test", cfg.test_seasons)):
+        part = frame[frame["season"].between(first, last)].reset_index(drop=True)
+        if part.empty:
+            seasons = sorted(frame["season"].unique().tolist())
+            raise DataError(
+                f"data.{name}_seasons [{first}, {last}] selects no games; the data holds seasons "
+                f"{seasons[0]}-{seasons[-1]}. Change data.{name}_seasons."
+            )
+        splits[name] = _to_split(part, pregame.feature_columns)
+        frames[name] = part
+
+    categorical = {"team": (len(pregame.teams), 2)} if cfg.team_embeddings else {}
+    info = {
+        "dataset_version": _dataset_version(workdir),
+        "n_games": {name: len(split) for name, split in splits.items()},
+        "n_features": len(pregame.feature_columns),
+        "feature_columns": pregame.feature_columns,
+        "teams": pregame.teams,
+    }
+    if lines_report is not None:
+        info["lines"] = {k: v for k, v in lines_report.items() if k != "unmatched_examples"}
+    return DataBundle(
+        splits=splits,
+        spec=InputSpec(len(pregame.feature_columns), TARGETS, categorical),
+        info=info,
+        frames=frames,
+    )
+
+
+def _to_split(part: pd.DataFrame, feature_columns: list[str]) -> TensorSplit:
+    x = part[feature_columns].to_numpy(np.float32)
+    if not np.isfinite(x).all():
+        bad = [c for c in feature_columns if not np.isfinite(part[c].to_numpy(np.float64)).all()]
+        raise DataError(f"pregame features contain NaN/inf in columns {bad}; rebuild with `scrimmage data nfl --force`.")
+    return TensorSplit(
+        {
+            "x": torch.from_numpy(x),
+            "cat": torch.from_numpy(part[["home_idx", "away_idx"]].to_numpy(np.int64)),
+            "y": torch.from_numpy(part[list(TARGET_COLUMNS)].to_numpy(np.float32)),
+        }
+    )
+
+
+def _dataset_version(workdir: Path) -> str:
+    manifest = data_dir(workdir) / "nfl" / "manifest.json"
+    if not manifest.is_file():
+        return "unknown"
+    return "nfl-" + hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]
