@@ -1,0 +1,90 @@
+"""Bad input at the command line: exit code 2, a message saying what and how to fix, no traceback,
+and nothing written to the workdir."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scrimmage.cli.main import app
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipes" / "nfl-pregame.yaml"
+runner = CliRunner()
+
+
+def invoke(workdir: Path, *args: str):
+    return runner.invoke(app, ["--workdir", str(workdir), *args])
+
+
+def assert_clean_failure(result, workdir: Path, message: str) -> None:
+    output = result.output + (result.stderr if result.stderr_bytes is not None else "")
+    assert result.exit_code == 2, output
+    assert message in output, output
+    assert "Traceback" not in output
+    assert not workdir.exists() or not any(workdir.rglob("*")), f"left files behind: {list(workdir.rglob('*'))}"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path / "wd"
+
+
+def test_bad_yaml(tmp_path, workdir):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("trainer:\n  epochs: [3\n")
+    assert_clean_failure(invoke(workdir, "train", str(bad)), workdir, "malformed YAML")
+
+
+def test_unknown_key(tmp_path, workdir):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("optim:\n  learning_rate: 0.1\n")
+    result = invoke(workdir, "train", str(recipe))
+    assert_clean_failure(result, workdir, "unknown config key 'optim.learning_rate'")
+
+
+def test_wrong_type(workdir):
+    result = invoke(workdir, "train", str(RECIPE), "-o", "trainer.batch_size=big")
+    assert_clean_failure(result, workdir, "'trainer.batch_size'")
+
+
+def test_missing_recipe(workdir):
+    assert_clean_failure(invoke(workdir, "train", "nope.yaml"), workdir, "recipe file not found")
+
+
+def test_bad_override(workdir):
+    assert_clean_failure(invoke(workdir, "train", str(RECIPE), "-o", "optim.lr"), workdir, "expected KEY.PATH=VALUE")
+
+
+def test_missing_lines_file(workdir):
+    result = invoke(workdir, "train", str(RECIPE), "--lines", "absent.csv")
+    assert_clean_failure(result, workdir, "--lines file not found")
+
+
+def test_config_validate_and_show(workdir):
+    ok = invoke(workdir, "config", "validate", str(RECIPE))
+    assert ok.exit_code == 0 and "valid" in ok.output
+    shown = invoke(workdir, "config", "show", str(RECIPE), "-o", "optim.lr=0.5", "--json")
+    assert shown.exit_code == 0
+    import json
+
+    assert json.loads(shown.output.strip().splitlines()[-1])["optim"]["lr"] == 0.5
+    bad = invoke(workdir, "config", "validate", str(RECIPE), "-o", "early_stopping.mode=up")
+    assert_clean_failure(bad, workdir, "'early_stopping.mode'")
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    """The installed console script, in its own process."""
+    script = Path(sys.executable).with_name("scrimmage")
+    proc = subprocess.run(
+        [str(script), "--workdir", str(tmp_path / "wd"), "train", str(RECIPE), "-o", "trainer.epochz=1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Did you mean 'trainer.epochs'?" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert not (tmp_path / "wd").exists()
