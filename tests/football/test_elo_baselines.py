@@ -17,7 +17,7 @@ from scrimmage.models.baselines import (
     elo_baseline,
     home_field_baseline,
 )
-from scrimmage.models.elo import EloSpec, elo_predictions
+from scrimmage.data.nfl.elo import EloSpec, elo_predictions
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LINES = DATA / "nfl_lines" / "spreadspoke_scores.csv"

@@ -53,9 +53,16 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def workdir_from(ctx: typer.Context) -> Path:
-    """The resolved workdir set by the global ``--workdir`` option (see cli.main)."""
+WORKDIR_OPTION = typer.Option(
+    None, "--workdir", help="Where data, runs and stores live (default: $SCRIMMAGE_HOME or ./scrimmage-runs)."
+)
+
+
+def workdir_from(ctx: typer.Context, explicit: Path | None = None) -> Path:
+    """The workdir: the command's own ``--workdir``, else the global one (see cli.main), else the default."""
     from scrimmage.paths import resolve_workdir
 
+    if explicit is not None:
+        return resolve_workdir(explicit)
     obj = ctx.find_root().obj or {}
     return obj.get("workdir") or resolve_workdir(None)

@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from scrimmage import __version__
+from scrimmage.cli.common import WORKDIR_OPTION
 from scrimmage.paths import resolve_workdir
 
 app = typer.Typer(
@@ -28,9 +29,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    workdir: Optional[Path] = typer.Option(
-        None, "--workdir", help="Where data, runs and stores live (default: $SCRIMMAGE_HOME or ./scrimmage-runs)."
-    ),
+    workdir: Optional[Path] = WORKDIR_OPTION,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Global options shared by every command."""

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from scrimmage.cli.common import console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.config import load_config
 from scrimmage.errors import ArgumentError
 
@@ -25,6 +25,7 @@ def train(
     resume: Optional[str] = typer.Option(None, "--resume", help="Run id or .ckpt file to continue from."),
     tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite in the workdir)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
+    workdir: Optional[Path] = WORKDIR_OPTION,
 ) -> None:
     """Train a model from a recipe, then report test metrics beside baselines."""
     from scrimmage.engine import run
@@ -37,7 +38,7 @@ def train(
     config = load_config(recipe, overrides)
     out = err_console if json_out else console
     result = run(
-        config, workdir=workdir_from(ctx), recipe=str(recipe), resume=resume,
+        config, workdir=workdir_from(ctx, workdir), recipe=str(recipe), resume=resume,
         tracking_uri=tracking_uri, console=out, progress=True,
     )
     print_result(out, result.to_dict())

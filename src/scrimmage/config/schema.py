@@ -34,6 +34,7 @@ class DataConfig(Section):
     halflife_games: float = Field(6.0, gt=0, description="Half-life, in games, of the exponentially weighted team form.")
     prior_games: float = Field(4.0, ge=0, description="Weight, in games, of last season's form in early-season shrinkage.")
     team_embeddings: bool = Field(True, description="Feed home/away team ids to the model (learned team embeddings).")
+    elo_features: bool = Field(True, description="Add pregame Elo ratings (from earlier games only) as features.")
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> DataConfig:

@@ -5,7 +5,7 @@ Why: a game model is only interesting relative to these. All three return the sa
 
 * Home field only: constants from the training games (mean home points, mean away points,
   mean margin; P(home win) = training home-win rate with ties counted as half a win).
-* Elo: margin from :func:`scrimmage.models.elo.elo_predictions`; points split the mean total
+* Elo: margin from :func:`scrimmage.data.nfl.elo.elo_predictions`; points split the mean total
   of the training games (those in ``all_games`` dated before the first target game):
   ``home = (mean_total + margin)/2``, ``away = (mean_total - margin)/2``.
 * Closing line: ``margin = -spread_home``; ``home/away = (total_line ± margin)/2``
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scrimmage.errors import DataError
-from scrimmage.models.elo import EloSpec, elo_predictions
+from scrimmage.data.nfl.elo import EloSpec, elo_predictions
 
 MARGIN_SIGMA = 13.5
 DEFAULT_ELO = EloSpec()

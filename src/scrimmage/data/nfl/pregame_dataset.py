@@ -16,6 +16,7 @@ import torch
 from scrimmage.config.schema import DataConfig
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.data.nfl import ingest_nfl, join_lines, load_nfl_table
+from scrimmage.data.nfl.elo import elo_predictions
 from scrimmage.data.nfl.pregame import PregameFeatureSpec, build_pregame_frame
 from scrimmage.data.registry import register_dataset
 from scrimmage.errors import DataError
@@ -37,6 +38,10 @@ def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
     )
     pregame = build_pregame_frame(games, spec)
     frame = pregame.frame.reset_index(drop=True)
+    feature_columns = list(pregame.feature_columns)
+    if cfg.elo_features:
+        frame, elo_columns = _add_elo_features(frame, games)
+        feature_columns += elo_columns
 
     splits, frames = {}, {"games": games}
     for name, (first, last) in (("train", cfg.train_seasons), ("val", cfg.val_seasons), ("test", cfg.test_seasons)):
@@ -47,25 +52,36 @@ def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
                 f"data.{name}_seasons [{first}, {last}] selects no games; the data holds seasons "
                 f"{seasons[0]}-{seasons[-1]}. Change data.{name}_seasons."
             )
-        splits[name] = _to_split(part, pregame.feature_columns)
+        splits[name] = _to_split(part, feature_columns)
         frames[name] = part
 
     categorical = {"team": (len(pregame.teams), 2)} if cfg.team_embeddings else {}
     info = {
         "dataset_version": _dataset_version(workdir),
         "n_games": {name: len(split) for name, split in splits.items()},
-        "n_features": len(pregame.feature_columns),
-        "feature_columns": pregame.feature_columns,
+        "n_features": len(feature_columns),
+        "feature_columns": feature_columns,
         "teams": pregame.teams,
     }
     if lines_report is not None:
         info["lines"] = {k: v for k, v in lines_report.items() if k != "unmatched_examples"}
     return DataBundle(
         splits=splits,
-        spec=InputSpec(len(pregame.feature_columns), TARGETS, categorical),
+        spec=InputSpec(len(feature_columns), TARGETS, categorical),
         info=info,
         frames=frames,
     )
+
+
+def _add_elo_features(frame: pd.DataFrame, games: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Pregame Elo (ratings before each game, updated over earlier games only) as features."""
+    elo = elo_predictions(games).rename(
+        columns={"elo_home_pre": "elo_home", "elo_away_pre": "elo_away", "pred_margin": "elo_margin",
+                 "pred_home_win_prob": "elo_home_win_prob"}
+    )
+    columns = ["elo_home", "elo_away", "elo_margin", "elo_home_win_prob"]
+    merged = frame.merge(elo[columns], left_on="game_id", right_index=True, how="left", validate="one_to_one")
+    return merged, columns
 
 
 def _to_split(part: pd.DataFrame, feature_columns: list[str]) -> TensorSplit:

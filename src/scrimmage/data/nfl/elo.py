@@ -1,4 +1,4 @@
-"""FiveThirtyEight-style NFL Elo: the reference baseline every game model must beat.
+"""FiveThirtyEight-style NFL Elo: a pregame rating feature and the reference baseline every game model must beat.
 
 Why hand-written: it is a 30-line sequential update with no good maintained library for the
 NFL variant, and it must be plain numpy/pandas so baselines run without torch.
