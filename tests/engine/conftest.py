@@ -1,41 +1,12 @@
-"""A small synthetic regression dataset for engine mechanics (resume, checkpoints, schedules).
-
-The football recipe is tested end to end on real data elsewhere; here we need thousands of
-fast, deterministic steps, so the data is a fixed noisy linear problem generated from a seed.
-"""
+"""Engine tests train on the synthetic dataset registered in ``tests/engine/synthetic.py``."""
 
 from __future__ import annotations
 
 import pytest
-import torch
 
-from scrimmage.config import load_config
-from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
-from scrimmage.data.registry import register_dataset
-
-
-def _split(n: int, seed: int) -> TensorSplit:
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 6, generator=g)
-    cat = torch.randint(0, 5, (n, 2), generator=g)
-    w = torch.tensor([[1.0, -2.0], [0.5, 0.0], [0.0, 1.0], [2.0, 0.3], [-1.0, 1.0], [0.1, 0.1]])
-    y = x @ w + cat.float().mean(1, keepdim=True) + 0.3 * torch.randn(n, 2, generator=g)
-    return TensorSplit({"x": x, "cat": cat, "y": y})
-
-
-@register_dataset("synthetic-regression")
-def build_synthetic(cfg, workdir) -> DataBundle:
-    splits = {"train": _split(600, 1), "val": _split(200, 2), "test": _split(200, 3)}
-    return DataBundle(splits, InputSpec(6, ("a", "b"), {"team": (5, 2)}), {"dataset_version": "synthetic-v1"})
+from tests.engine.synthetic import synthetic_config as make_synthetic_config
 
 
 @pytest.fixture
 def synthetic_config():
-    def make(*overrides: str):
-        base = [
-            "data.name=synthetic-regression", "trainer.epochs=4", "trainer.batch_size=32",
-            "model.hidden=[16]", "model.dropout=0.2", "tracking.enabled=false", "early_stopping.metric=val/loss",
-        ]
-        return load_config(None, base + list(overrides))
-
-    return make
+    return make_synthetic_config

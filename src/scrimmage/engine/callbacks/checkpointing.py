@@ -35,6 +35,11 @@ class ModelCheckpoint(Callback):
     def best_path(self) -> Path:
         return self.directory / "best.ckpt"
 
+    def on_fit_start(self, loop: TrainLoop) -> None:
+        """A process killed while writing leaves a temp file; it was never renamed, so drop it."""
+        for stale in self.directory.glob(".*.ckpt.*.tmp"):
+            stale.unlink(missing_ok=True)
+
     def on_optimizer_step(self, loop: TrainLoop) -> None:
         n = self.cfg.every_n_steps
         if n and self.cfg.save_last and loop.state.global_step % n == 0:
