@@ -26,3 +26,9 @@ class ArgumentError(ScrimmageError):
 
 class CheckpointError(ScrimmageError):
     """A checkpoint or run to resume from cannot be found or does not match the config."""
+
+
+class TrainingInterrupted(ScrimmageError):
+    """The user stopped a run (Ctrl-C); the message says how to resume it."""
+
+    exit_code = 130

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 from scrimmage.engine import run
@@ -16,6 +17,7 @@ from tests.engine.kill_worker import KILL_TEST_OVERRIDES
 from tests.engine.synthetic import synthetic_config
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
 
 
 def _worker(workdir: Path, *extra: str) -> subprocess.Popen:

@@ -7,6 +7,7 @@ import torch
 
 from scrimmage.engine import run
 from scrimmage.engine.events import Callback
+from scrimmage.errors import TrainingInterrupted
 
 
 class Interrupt(Callback):
@@ -42,7 +43,7 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, synthetic_config, ac
 
     steps_per_epoch = -(-(-(-600 // 32)) // accumulate)
     crash_step = steps_per_epoch + steps_per_epoch // 2 + 1  # odd step in the middle of epoch 2
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(TrainingInterrupted, match="--resume"):
         run(config, workdir=tmp_path / "b", progress=False, callbacks=[Interrupt(crash_step)])
     ckpt = next((tmp_path / "b" / "runs").glob("*/checkpoints/last.ckpt"))
     saved = torch.load(ckpt, weights_only=False)
@@ -58,7 +59,7 @@ def test_resume_by_run_id_after_epoch_boundary(tmp_path, synthetic_config):
     config = synthetic_config("trainer.epochs=3")
     straight = run(config, workdir=tmp_path / "a", progress=False)
     steps = -(-600 // 32)
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(TrainingInterrupted, match="--resume"):
         run(config, workdir=tmp_path / "b", progress=False, callbacks=[Interrupt(steps * 2 + 3)])
     run_id = next((tmp_path / "b" / "runs").iterdir()).name
     resumed = run(config, workdir=tmp_path / "b", resume=run_id, progress=False)

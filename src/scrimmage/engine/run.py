@@ -21,6 +21,7 @@ from scrimmage.engine.loop import TrainLoop, make_fabric
 from scrimmage.engine.resume import check_compatible, read_checkpoint_config, resolve_checkpoint
 from scrimmage.engine.rng import seed_everything
 from scrimmage.engine.task import RegressionTask
+from scrimmage.errors import TrainingInterrupted
 from scrimmage.io import atomic_write_text
 from scrimmage.losses.registry import MultiTargetLoss
 from scrimmage.models.registry import create_model
@@ -90,9 +91,16 @@ def run(
         console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}")
     try:
         loop.fit()
-    except BaseException:
+    except KeyboardInterrupt:
         if tracker is not None:
             tracker.end("KILLED")
+        raise TrainingInterrupted(
+            f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. "
+            f"Continue from the last checkpoint with: scrimmage train {recipe or 'RECIPE'} --resume {meta['run_id']}"
+        ) from None
+    except BaseException:
+        if tracker is not None:
+            tracker.end("FAILED")
         raise
 
     if config.early_stopping.restore_best and saver.best_path.exists():
