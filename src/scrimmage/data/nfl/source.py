@@ -13,6 +13,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata, resources
@@ -172,7 +173,7 @@ def read_game(file: GameFile) -> dict[str, Any]:
     """Decompress and parse one game; returns the game dict (the value under its eid)."""
     try:
         raw = json.loads(gzip.decompress(file.resource.read_bytes()))
-    except (OSError, EOFError, ValueError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise GameReadError(file.name, f"{type(exc).__name__}: {exc}") from exc
     if not isinstance(raw, dict):
         raise GameReadError(file.name, "top level is not a JSON object")
