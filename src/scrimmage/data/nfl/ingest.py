@@ -70,7 +70,7 @@ class IngestSummary:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], fingerprint: dict[str, Any]) -> "IngestSummary":
+    def from_dict(cls, d: dict[str, Any], fingerprint: dict[str, Any]) -> IngestSummary:
         return cls(
             games=d["games"], drives=d["drives"], plays=d["plays"], rules=d["rules"],
             lines=d.get("lines"), seconds=d["seconds"], cached=d.get("cached", False),
@@ -280,7 +280,7 @@ def ingest_nfl(
         quality.merge_counts(counts, r["counts"])
         errors.extend(r["errors"])
     if errors and source_dir is not None:
-        path, reason = sorted(errors)[0]
+        path, reason = min(errors)
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise DataError(
             f"cannot read game file {path}: {reason}{more}; fix or remove the file and run again"

@@ -94,7 +94,7 @@ def pat_points(desc: str) -> int | None:
         return 0
     if "kick is good" in pat:
         return 1
-    if pat.endswith(" run") or pat.endswith(" pass") or "two-point" in pat or "two point" in pat:
+    if pat.endswith((" run", " pass")) or "two-point" in pat or "two point" in pat:
         return 2
     return None
 

@@ -43,8 +43,8 @@ DEF_TWO_POINT_ID = 403
 #: Stat ids whose ``yards`` make up the offense's yards gained on run / pass / sack plays.
 YARDS_IDS = frozenset({10, 11, 12, 13, 15, 16, 20})
 
-_RE_ADMIN = re.compile(r"timeout|end (of )?(quarter|game|half)|two-minute warning", re.I)
-_RE_NOPLAY = re.compile(r"\bNo Play\b", re.I)
+_RE_ADMIN = re.compile(r"timeout|end (of )?(quarter|game|half)|two-minute warning", re.IGNORECASE)
+_RE_NOPLAY = re.compile(r"\bNo Play\b", re.IGNORECASE)
 
 
 def is_administrative(stat_ids: set[int], desc: str, note: str | None) -> bool:

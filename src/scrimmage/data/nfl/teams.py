@@ -12,8 +12,7 @@ from __future__ import annotations
 #: The 32 franchise codes used in every table (Raiders stay ``OAK``: they played in Oakland
 #: through 2019; the Rams are ``LA`` and the Chargers ``LAC`` for all seasons).
 CANONICAL_TEAMS: frozenset[str] = frozenset(
-    "ARI ATL BAL BUF CAR CHI CIN CLE DAL DEN DET GB HOU IND JAX KC LA LAC MIA MIN NE NO NYG "
-    "NYJ OAK PHI PIT SEA SF TB TEN WAS".split()
+    ["ARI", "ATL", "BAL", "BUF", "CAR", "CHI", "CIN", "CLE", "DAL", "DEN", "DET", "GB", "HOU", "IND", "JAX", "KC", "LA", "LAC", "MIA", "MIN", "NE", "NO", "NYG", "NYJ", "OAK", "PHI", "PIT", "SEA", "SF", "TB", "TEN", "WAS"]
 )
 
 #: Alternative / historical codes → canonical franchise code.
