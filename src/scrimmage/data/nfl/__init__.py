@@ -5,7 +5,7 @@ Public API: :func:`ingest_nfl` builds ``games``, ``drives`` and ``plays`` under
 to a games table.
 """
 
-from scrimmage.data.nfl.ingest import IngestSummary, ingest_nfl, load_nfl_table
+from scrimmage.data.nfl.ingest import IngestSummary, ensure_nfl_tables, ingest_nfl, load_nfl_table
 from scrimmage.data.nfl.lines import join_lines
 
-__all__ = ["IngestSummary", "ingest_nfl", "join_lines", "load_nfl_table"]
+__all__ = ["IngestSummary", "ensure_nfl_tables", "ingest_nfl", "join_lines", "load_nfl_table"]

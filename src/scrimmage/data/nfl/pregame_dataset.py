@@ -15,7 +15,7 @@ import torch
 
 from scrimmage.config.schema import DataConfig
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
-from scrimmage.data.nfl import ingest_nfl, join_lines, load_nfl_table
+from scrimmage.data.nfl import ensure_nfl_tables, join_lines, load_nfl_table
 from scrimmage.data.nfl.elo import elo_predictions
 from scrimmage.data.nfl.pregame import PregameFeatureSpec, build_pregame_frame
 from scrimmage.data.registry import register_dataset
@@ -24,14 +24,16 @@ from scrimmage.paths import data_dir
 
 TARGETS = ("home", "away", "margin")
 TARGET_COLUMNS = ("home_score", "away_score", "margin")
+LINE_COLUMNS = ("spread_home", "total_line")
 
 
 @register_dataset("nfl-pregame")
 def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
-    ingest_nfl(workdir)  # cached: a no-op when the tables are current
+    ensure_nfl_tables(workdir)  # a no-op when current tables exist
     games = load_nfl_table(workdir, "games")
     lines_report = None
-    if cfg.lines is not None:
+    if cfg.lines is not None:  # data.lines wins over lines joined at ingest
+        games = games.drop(columns=[c for c in LINE_COLUMNS if c in games.columns])
         games, lines_report = join_lines(games, Path(cfg.lines))
     spec = PregameFeatureSpec(
         halflife_games=cfg.halflife_games, prior_games=cfg.prior_games, season_types=tuple(cfg.season_types)
