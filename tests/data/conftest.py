@@ -1,4 +1,4 @@
-"""Fixtures for the NFL ingest tests: one full ingest per session, small source copies."""
+"""Fixtures for the NFL ingest tests: small source copies (the full ingest lives in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,28 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-LINES_CSV = SHARED_DATA / "nfl_lines" / "spreadspoke_scores.csv"
 MINI_GAMES = ("2009091000", "2013120806", "2016112701")
-
-
-@pytest.fixture(scope="session")
-def lines_csv() -> Path:
-    if not LINES_CSV.is_file():
-        pytest.skip(f"shared betting lines not found at {LINES_CSV} (../shared/data is absent)")
-    return LINES_CSV
-
-
-@pytest.fixture(scope="session")
-def full_ingest(tmp_path_factory: pytest.TempPathFactory):
-    """The whole bundled data set ingested once (with lines when the shared CSV exists)."""
-    from scrimmage.data.nfl import ingest_nfl, load_nfl_table
-
-    workdir = tmp_path_factory.mktemp("nfl_full")
-    lines = LINES_CSV if LINES_CSV.is_file() else None
-    summary = ingest_nfl(workdir, lines=lines, force=True)
-    tables = {name: load_nfl_table(workdir, name) for name in ("games", "drives", "plays")}
-    return summary, tables, workdir
 
 
 def make_source(folder: Path, eids: tuple[str, ...] = MINI_GAMES, extra_schedule: tuple[str, ...] = ()) -> Path:

@@ -51,7 +51,7 @@ def test_cached_second_run(full_ingest):
     from scrimmage.data.nfl import ingest_nfl
 
     summary, _, workdir = full_ingest
-    from .conftest import LINES_CSV
+    from tests.conftest import LINES_CSV
 
     again = ingest_nfl(workdir, lines=LINES_CSV if LINES_CSV.is_file() else None)
     assert again.cached and again.plays == summary.plays

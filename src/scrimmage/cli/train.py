@@ -13,7 +13,15 @@ from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console
 from scrimmage.config import load_config
 from scrimmage.errors import ArgumentError
 
-COMPARE_COLUMNS = ("n_games", "margin_rmse", "home_rmse", "away_rmse", "game_rmse_combined", "winner_accuracy", "brier")
+COMPARE_COLUMNS = {  # metric → column header
+    "n_games": "games",
+    "margin_rmse": "margin",
+    "home_rmse": "home",
+    "away_rmse": "away",
+    "game_rmse_combined": "combined",
+    "winner_accuracy": "win acc",
+    "brier": "Brier",
+}
 
 
 @user_errors
@@ -47,10 +55,10 @@ def train(
 
 
 def print_result(out: Console, result: dict[str, Any]) -> None:
-    table = Table(title=f"test: {result['run_id']}", title_justify="left")
-    table.add_column("predictor")
-    for column in COMPARE_COLUMNS:
-        table.add_column(column, justify="right")
+    table = Table(title=f"test set, RMSE in points: {result['run_id']}", title_justify="left")
+    table.add_column("predictor", no_wrap=True)
+    for header in COMPARE_COLUMNS.values():
+        table.add_column(header, justify="right", no_wrap=True)
     rows = {"model": result["test"], **result["baselines"]}
     for name, metrics in rows.items():
         table.add_row(name, *(_fmt(metrics.get(column)) for column in COMPARE_COLUMNS))

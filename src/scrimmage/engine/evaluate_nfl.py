@@ -1,8 +1,8 @@
 """Football report for ``nfl-pregame``: the model beside home-field, Elo and closing-line baselines.
 
 Every predictor is scored by the same code (``metrics.football.score_games``) on the same games;
-the closing line only exists where a line was matched, so the model is also scored on exactly
-that subset (``model_on_line_games``) for a like-for-like comparison.
+the closing line only exists where a line was matched, so when some games lack one the model is
+also scored on exactly that subset (``model_on_line_games``) for a like-for-like comparison.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ def evaluate_nfl_pregame(bundle: DataBundle, split: str, pred: Tensor) -> dict[s
         line = closing_line_baseline(target, total_fallback=mean_total)
         baselines["closing_line"] = _score(line, target) | {"n_excluded": line.n_excluded}
         on_line = target["game_id"].isin(set(line.game_id)).to_numpy()
-        baselines["model_on_line_games"] = score_games(
-            home_true[on_line], away_true[on_line], values[on_line, 0], values[on_line, 1], values[on_line, 2]
-        )
+        if line.n_excluded:  # some games lack a line: also score the model on exactly the line's games
+            baselines["model_on_line_games"] = score_games(
+                home_true[on_line], away_true[on_line], values[on_line, 0], values[on_line, 1], values[on_line, 2]
+            )
     return {"metrics": metrics, "baselines": baselines}
 
 

@@ -63,7 +63,7 @@ def score_games(
         "game_rmse_combined": w[0] * home + w[1] * away + w[2] * marg,
         "winner_accuracy": float(correct.mean()) if decided.any() else float("nan"),
         "brier": float(np.mean((prob - outcome) ** 2)),
-        "n_games": float(len(ht)),
+        "n_games": int(len(ht)),
     }
 
 

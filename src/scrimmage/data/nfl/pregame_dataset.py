@@ -35,15 +35,7 @@ def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
     if cfg.lines is not None:  # data.lines wins over lines joined at ingest
         games = games.drop(columns=[c for c in LINE_COLUMNS if c in games.columns])
         games, lines_report = join_lines(games, Path(cfg.lines))
-    spec = PregameFeatureSpec(
-        halflife_games=cfg.halflife_games, prior_games=cfg.prior_games, season_types=tuple(cfg.season_types)
-    )
-    pregame = build_pregame_frame(games, spec)
-    frame = pregame.frame.reset_index(drop=True)
-    feature_columns = list(pregame.feature_columns)
-    if cfg.elo_features:
-        frame, elo_columns = _add_elo_features(frame, games)
-        feature_columns += elo_columns
+    frame, feature_columns, teams = pregame_examples(games, cfg)
 
     splits, frames = {}, {"games": games}
     for name, (first, last) in (("train", cfg.train_seasons), ("val", cfg.val_seasons), ("test", cfg.test_seasons)):
@@ -57,13 +49,13 @@ def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
         splits[name] = _to_split(part, feature_columns)
         frames[name] = part
 
-    categorical = {"team": (len(pregame.teams), 2)} if cfg.team_embeddings else {}
+    categorical = {"team": (len(teams), 2)} if cfg.team_embeddings else {}
     info = {
         "dataset_version": _dataset_version(workdir),
         "n_games": {name: len(split) for name, split in splits.items()},
         "n_features": len(feature_columns),
         "feature_columns": feature_columns,
-        "teams": pregame.teams,
+        "teams": teams,
     }
     if lines_report is not None:
         info["lines"] = {k: v for k, v in lines_report.items() if k != "unmatched_examples"}
@@ -73,6 +65,20 @@ def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
         info=info,
         frames=frames,
     )
+
+
+def pregame_examples(games: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """All examples with their features (team form + optional Elo): (frame, feature columns, teams)."""
+    spec = PregameFeatureSpec(
+        halflife_games=cfg.halflife_games, prior_games=cfg.prior_games, season_types=tuple(cfg.season_types)
+    )
+    pregame = build_pregame_frame(games, spec)
+    frame = pregame.frame.reset_index(drop=True)
+    feature_columns = list(pregame.feature_columns)
+    if cfg.elo_features:
+        frame, elo_columns = _add_elo_features(frame, games)
+        feature_columns += elo_columns
+    return frame, feature_columns, pregame.teams
 
 
 def _add_elo_features(frame: pd.DataFrame, games: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

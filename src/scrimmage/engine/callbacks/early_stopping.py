@@ -44,7 +44,7 @@ class EarlyStopping(Callback):
             loop.state.should_stop = True
             loop.state.stop_reason = (
                 f"early stopping: {self.cfg.metric} did not improve for {self.bad_epochs} epochs "
-                f"(best {self.best:.4f} at epoch {self.best_epoch})"
+                f"(best {self.best:.4f} at epoch {self.best_epoch + 1})"
             )
 
     def state_dict(self) -> dict[str, Any]:
