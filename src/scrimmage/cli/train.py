@@ -65,7 +65,7 @@ def print_result(out: Console, result: dict[str, Any]) -> None:
     out.print(table)
     best = result["best"]
     if best["value"] is not None:
-        out.print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch'] + 1}; stopped: {result['stop_reason']}")
+        out.print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}; stopped: {result['stop_reason']}")
     out.print(f"run dir: {result['run_dir']}")
 
 

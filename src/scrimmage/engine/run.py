@@ -119,7 +119,7 @@ def run(
         mlflow_run_id=meta.get("mlflow_run_id"),
         epochs_completed=loop.state.epoch,
         stop_reason=loop.state.stop_reason or "max epochs",
-        best={"metric": config.early_stopping.metric, "value": early.best, "epoch": early.best_epoch},
+        best={"metric": config.early_stopping.metric, "value": early.best, "epoch": early.best_epoch + 1},  # 1-based
         val={k.removeprefix("val/"): v for k, v in val_metrics.items() if k.startswith("val/")},
         test=test,
         baselines=report["baselines"],
