@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -41,7 +43,7 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, synthetic_config, ac
     )
     straight = run(config, workdir=tmp_path / "a", progress=False)
 
-    steps_per_epoch = -(-(-(-600 // 32)) // accumulate)
+    steps_per_epoch = math.ceil(math.ceil(600 / 32) / accumulate)
     crash_step = steps_per_epoch + steps_per_epoch // 2 + 1  # odd step in the middle of epoch 2
     with pytest.raises(TrainingInterrupted, match="--resume"):
         run(config, workdir=tmp_path / "b", progress=False, callbacks=[Interrupt(crash_step)])

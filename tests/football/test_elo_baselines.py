@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scrimmage.data.nfl.elo import EloSpec, elo_predictions
 from scrimmage.data.nfl.pregame import games_from_spreadspoke
 from scrimmage.errors import DataError
 from scrimmage.metrics.football import score_games
@@ -17,7 +18,6 @@ from scrimmage.models.baselines import (
     elo_baseline,
     home_field_baseline,
 )
-from scrimmage.data.nfl.elo import EloSpec, elo_predictions
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LINES = DATA / "nfl_lines" / "spreadspoke_scores.csv"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -29,7 +28,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    workdir: Optional[Path] = WORKDIR_OPTION,
+    workdir: Path | None = WORKDIR_OPTION,
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Global options shared by every command."""
@@ -37,9 +36,8 @@ def main(
 
 
 def _register() -> None:
-    from scrimmage.cli.data import data_app
-
     from scrimmage.cli.config_cmd import config_app
+    from scrimmage.cli.data import data_app
     from scrimmage.cli.train import train
 
     app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")

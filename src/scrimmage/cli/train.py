@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -29,11 +29,11 @@ def train(
     ctx: typer.Context,
     recipe: Path = typer.Argument(..., help="YAML recipe, e.g. recipes/nfl-pregame.yaml."),
     override: list[str] = typer.Option([], "-o", "--override", help="KEY.PATH=VALUE (YAML-typed), repeatable."),
-    lines: Optional[Path] = typer.Option(None, "--lines", help="Betting-lines CSV to join (sets data.lines)."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Run id or .ckpt file to continue from."),
-    tracking_uri: Optional[str] = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite in the workdir)."),
+    lines: Path | None = typer.Option(None, "--lines", help="Betting-lines CSV to join (sets data.lines)."),
+    resume: str | None = typer.Option(None, "--resume", help="Run id or .ckpt file to continue from."),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite in the workdir)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
-    workdir: Optional[Path] = WORKDIR_OPTION,
+    workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Train a model from a recipe, then report test metrics beside baselines."""
     from scrimmage.engine import run

@@ -3,4 +3,4 @@
 from scrimmage.config.loader import config_to_dict, config_to_yaml, flatten, load_config, parse_override
 from scrimmage.config.schema import RunConfig
 
-__all__ = ["RunConfig", "load_config", "parse_override", "config_to_dict", "config_to_yaml", "flatten"]
+__all__ = ["RunConfig", "config_to_dict", "config_to_yaml", "flatten", "load_config", "parse_override"]

@@ -2,4 +2,4 @@
 
 from scrimmage.engine.run import RunResult, run
 
-__all__ = ["run", "RunResult"]
+__all__ = ["RunResult", "run"]

@@ -14,7 +14,8 @@ from torch import Tensor
 
 from scrimmage.data.datamodule import DataBundle
 from scrimmage.engine.evaluators import register_evaluator
-from scrimmage.metrics.football import score_games
+from scrimmage.metrics.classification import binary_metrics
+from scrimmage.metrics.football import MARGIN_SIGMA, normal_cdf, score_games
 from scrimmage.models.baselines import BaselinePrediction, closing_line_baseline, elo_baseline, home_field_baseline
 
 
@@ -25,6 +26,7 @@ def evaluate_nfl_pregame(bundle: DataBundle, split: str, pred: Tensor) -> dict[s
     values = pred.numpy().astype(np.float64)
     home_true, away_true = target["home_score"].to_numpy(float), target["away_score"].to_numpy(float)
     metrics = score_games(home_true, away_true, values[:, 0], values[:, 1], values[:, 2])
+    metrics |= _win_probability_quality(home_true, away_true, normal_cdf(values[:, 2] / MARGIN_SIGMA))
 
     baselines: dict[str, dict[str, float]] = {}
     for prediction in (home_field_baseline(train, target), elo_baseline(bundle.frames["games"], target)):
@@ -43,7 +45,15 @@ def evaluate_nfl_pregame(bundle: DataBundle, split: str, pred: Tensor) -> dict[s
 
 def _score(prediction: BaselinePrediction, target: Any) -> dict[str, float]:
     home_true, away_true = prediction.truth(target)
-    return score_games(
+    scores = score_games(
         home_true, away_true, prediction.pred_home, prediction.pred_away,
         prediction.pred_margin, prediction.pred_home_win_prob,
     )
+    return scores | _win_probability_quality(home_true, away_true, prediction.pred_home_win_prob)
+
+
+def _win_probability_quality(home: np.ndarray, away: np.ndarray, prob: np.ndarray) -> dict[str, float]:
+    """AUROC and expected calibration error of P(home win) on games that had a winner."""
+    decided = home != away
+    quality = binary_metrics(prob[decided], (home > away)[decided])
+    return {"home_win_auroc": quality.get("auroc", float("nan")), "home_win_ece": quality.get("ece", float("nan"))}

@@ -55,7 +55,7 @@ def build_schedule(
     if cfg.name == "cosine":
         return Schedule(lr_sched.LambdaLR(optimizer, lambda step: _cosine(step / total, floor)), "step")
     if cfg.name == "warmup_cosine":
-        warmup = max(1, int(round(cfg.warmup_epochs * steps_per_epoch)))
+        warmup = max(1, round(cfg.warmup_epochs * steps_per_epoch))
 
         def warmup_cosine(step: int) -> float:
             if step < warmup:

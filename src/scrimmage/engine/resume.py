@@ -42,7 +42,7 @@ def resolve_checkpoint(target: str, workdir: Path) -> Path:
 def read_checkpoint_config(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - unreadable file: tell the user which one
+    except Exception as exc:
         raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
     if not isinstance(state, dict) or "config" not in state:
         raise CheckpointError(f"{path} is not a scrimmage checkpoint (no config inside).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -148,7 +148,7 @@ def _open_run_dir(
     meta = {
         "run_id": name,
         "recipe": recipe,
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "resumed_from": str(checkpoint) if checkpoint else None,
     }
     atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))

@@ -22,6 +22,8 @@ from numpy.typing import ArrayLike
 
 COMBINED_WEIGHTS = (0.33, 0.33, 0.34)
 
+MARGIN_SIGMA = 13.5  # NFL standard deviation of results around the spread, in points
+
 
 def normal_cdf(x: ArrayLike) -> np.ndarray:
     """Standard normal CDF, elementwise (no scipy needed)."""
@@ -36,7 +38,7 @@ def _rmse(pred: np.ndarray, true: np.ndarray) -> float:
 def score_games(
     home_true: ArrayLike, away_true: ArrayLike, pred_home: ArrayLike, pred_away: ArrayLike,
     pred_margin: ArrayLike | None = None, pred_home_win_prob: ArrayLike | None = None,
-    margin_sigma: float = 13.5,
+    margin_sigma: float = MARGIN_SIGMA,
 ) -> dict[str, float]:
     """RMSEs, winner accuracy and Brier score of game predictions (see module docstring)."""
     ht, at = np.asarray(home_true, float), np.asarray(away_true, float)
@@ -63,7 +65,7 @@ def score_games(
         "game_rmse_combined": w[0] * home + w[1] * away + w[2] * marg,
         "winner_accuracy": float(correct.mean()) if decided.any() else float("nan"),
         "brier": float(np.mean((prob - outcome) ** 2)),
-        "n_games": int(len(ht)),
+        "n_games": len(ht),
     }
 
 

@@ -16,16 +16,15 @@ Why: a game model is only interesting relative to these. All three return the sa
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from scrimmage.errors import DataError
 from scrimmage.data.nfl.elo import EloSpec, elo_predictions
+from scrimmage.errors import DataError
+from scrimmage.metrics.football import MARGIN_SIGMA, normal_cdf
 
-MARGIN_SIGMA = 13.5
 DEFAULT_ELO = EloSpec()
 
 
@@ -43,10 +42,6 @@ class BaselinePrediction:
         """Actual (home_score, away_score) of ``target`` in this prediction's game order."""
         t = target.set_index("game_id").loc[self.game_id]
         return t["home_score"].to_numpy(float), t["away_score"].to_numpy(float)
-
-
-def _normal_cdf(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.vectorize(math.erf, otypes=[float])(x / math.sqrt(2.0)))
 
 
 def _home_win_rate(games: pd.DataFrame) -> float:
@@ -108,5 +103,5 @@ def closing_line_baseline(
         total = np.where(np.isnan(total), total_fallback, total)
     return BaselinePrediction(
         "closing_line", t["game_id"].to_numpy(), (total + margin) / 2, (total - margin) / 2,
-        margin, _normal_cdf(margin / MARGIN_SIGMA), n_excluded=int((~has).sum()),
+        margin, normal_cdf(margin / MARGIN_SIGMA), n_excluded=int((~has).sum()),
     )

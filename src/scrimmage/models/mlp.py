@@ -42,7 +42,7 @@ class MLP(nn.Module):
     def forward(self, batch: dict[str, Tensor]) -> Tensor:
         parts = [batch["x"]]
         column = 0
-        for embedding, (_, (_, n_cols)) in zip(self.embeddings, self.groups):
+        for embedding, (_, (_, n_cols)) in zip(self.embeddings, self.groups, strict=False):
             ids = batch["cat"][:, column : column + n_cols]
             parts.append(embedding(ids).flatten(1))
             column += n_cols

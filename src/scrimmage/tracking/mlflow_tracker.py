@@ -26,15 +26,16 @@ class MlflowTracker:
 
     def __init__(self, uri: str, experiment: str, artifact_root: Path):
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        logging.getLogger("mlflow").setLevel(logging.WARNING)
         from mlflow.tracking import MlflowClient
+
+        for name in ("mlflow", "alembic"):  # after import: mlflow sets its own levels on import
+            logging.getLogger(name).setLevel(logging.WARNING)
 
         self.uri = uri
         try:
             self.client = MlflowClient(tracking_uri=uri)
             found = self.client.get_experiment_by_name(experiment)
-        except Exception as exc:  # noqa: BLE001 - any backend failure is a user-facing config problem
+        except Exception as exc:
             raise ConfigError(f"cannot open MLflow tracking store '{uri}': {exc}. Check --tracking-uri.") from None
         if found is None:
             artifact_root.mkdir(parents=True, exist_ok=True)

@@ -72,7 +72,7 @@ def join_lines(games: pd.DataFrame, lines_csv: Path) -> tuple[pd.DataFrame, dict
     unmatched: list[str] = []
     offsets = [0] + [s * d for d in range(1, DATE_TOLERANCE_DAYS + 1) for s in (1, -1)]
     for i, (gid, date, home, away) in enumerate(
-        zip(games["game_id"], pd.to_datetime(games["date"]), games["home_team"], games["away_team"])
+        zip(games["game_id"], pd.to_datetime(games["date"]), games["home_team"], games["away_team"], strict=False)
     ):
         found = None
         for off in offsets:

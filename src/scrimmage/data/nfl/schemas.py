@@ -87,7 +87,7 @@ DRIVES = pa.DataFrameSchema(
     {
         "game_id": pa.Column(str),
         "drive_id": pa.Column(int, pa.Check.ge(1)),
-        "posteam": pa.Column(str, pa.Check.isin(TEAMS + [""])),
+        "posteam": pa.Column(str, pa.Check.isin([*TEAMS, ""])),
         "qtr": pa.Column(int, pa.Check.in_range(1, MAX_QTR)),
         "result": pa.Column(str),
         "start_qtr": pa.Column(int, pa.Check.in_range(1, MAX_QTR)),

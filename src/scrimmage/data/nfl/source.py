@@ -102,7 +102,7 @@ def source_fingerprint(source_dir: Path | None) -> dict[str, Any]:
     """What identifies the source for caching: package version, or folder path+sizes+mtimes."""
     if source_dir is None:
         return {"package": DISTRIBUTION, "version": package_version()}
-    files = sorted(source_dir.glob("*.json.gz")) + [source_dir / SCHEDULE_FILE]
+    files = [*sorted(source_dir.glob("*.json.gz")), source_dir / SCHEDULE_FILE]
     stats = [f.stat() for f in files if f.exists()]
     return {
         "dir": str(source_dir.resolve()),

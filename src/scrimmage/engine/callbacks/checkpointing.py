@@ -6,6 +6,7 @@ All files are written atomically by the loop (temp file + rename). Top-k files a
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,8 +59,8 @@ class ModelCheckpoint(Callback):
 
     def _update_top_k(self, loop: TrainLoop, value: float, epoch: int) -> None:
         descending = self.monitor.mode == "max"  # best first
-        candidates = sorted(self.top_k + [(value, "")], key=lambda item: item[0], reverse=descending)
-        if value != value or "" not in [name for _, name in candidates[: self.cfg.save_top_k]]:
+        candidates = sorted([*self.top_k, (value, "")], key=lambda item: item[0], reverse=descending)
+        if math.isnan(value) or "" not in [name for _, name in candidates[: self.cfg.save_top_k]]:
             return
         safe_metric = self.monitor.metric.replace("/", "_")
         filename = f"epoch={epoch:03d}-{safe_metric}={value:.4f}.ckpt"
