@@ -29,6 +29,10 @@ def assert_clean_failure(result, workdir: Path, message: str) -> None:
     assert not workdir.exists() or not any(workdir.rglob("*")), f"left files behind: {list(workdir.rglob('*'))}"
 
 
+def run_folders(workdir: Path) -> set[Path]:
+    return set((workdir / "runs").glob("*"))
+
+
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path / "wd"
@@ -88,3 +92,28 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert "Did you mean 'trainer.epochs'?" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
     assert not (tmp_path / "wd").exists()
+
+
+def test_unknown_monitored_metric_fails_before_writing_a_run(full_ingest, tmp_path):
+    """Checked up front: no run folder, no MLflow run for a config that cannot work."""
+    _, _, nfl_workdir = full_ingest
+    before = run_folders(nfl_workdir)
+    result = invoke(nfl_workdir, "train", str(RECIPE), "-o", "early_stopping.metric=val/rmse_margn")
+    output = result.output + result.stderr
+    assert result.exit_code == 2, output
+    assert "Did you mean 'val/rmse_margin'?" in output
+    assert run_folders(nfl_workdir) == before
+
+
+def test_unavailable_accelerator_is_a_config_error(full_ingest):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    _, _, nfl_workdir = full_ingest
+    before = run_folders(nfl_workdir)
+    result = invoke(nfl_workdir, "train", str(RECIPE), "-o", "trainer.accelerator=cuda")
+    output = result.output + result.stderr
+    assert result.exit_code == 2, output
+    assert "trainer.accelerator='cuda'" in output and "Traceback" not in output
+    assert run_folders(nfl_workdir) == before

@@ -22,6 +22,7 @@ from scrimmage.engine.events import Callback, LoopState
 from scrimmage.engine.optim import Schedule, build_optimizer, build_schedule, trainable_parameters
 from scrimmage.engine.rng import capture_rng_state, restore_rng_state
 from scrimmage.engine.task import RegressionTask
+from scrimmage.errors import ConfigError
 from scrimmage.io import atomic_path
 
 CHECKPOINT_FORMAT = 1
@@ -155,4 +156,10 @@ def make_fabric(config: RunConfig) -> Fabric:
     trainer = config.trainer
     if trainer.threads:
         torch.set_num_threads(trainer.threads)
-    return Fabric(accelerator=trainer.accelerator, devices=trainer.devices, precision=trainer.precision)
+    try:
+        return Fabric(accelerator=trainer.accelerator, devices=trainer.devices, precision=trainer.precision)
+    except (RuntimeError, ValueError) as exc:  # e.g. cuda asked for on a machine without a GPU
+        raise ConfigError(
+            f"cannot set up trainer.accelerator={trainer.accelerator!r}, trainer.devices={trainer.devices}, "
+            f"trainer.precision={trainer.precision!r}: {exc}. Pick settings this machine supports (e.g. accelerator: cpu)."
+        ) from None

@@ -72,7 +72,10 @@ def run(
     loss = MultiTargetLoss(config.loss, bundle.spec.target_names)
     task = RegressionTask(loss, bundle.spec.target_names)
     model = task.wrap(create_model(config.model, bundle.spec), bundle.splits["train"])
+    task.check_monitored(config.early_stopping.metric)
+    fabric = make_fabric(config)
 
+    # Everything that can be wrong with the inputs has been checked: now write.
     run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
     tracker = _open_tracker(config, workdir, tracking_uri, meta, recipe, bundle.info)
     early = EarlyStopping(config.early_stopping)
@@ -84,7 +87,6 @@ def run(
     if progress:
         chain.append(RichProgress(console, watch=(config.early_stopping.metric,)))
 
-    fabric = make_fabric(config)
     loop = TrainLoop(config, fabric, model, task, bundle, chain)
     if checkpoint is not None:
         loop.load_checkpoint(checkpoint)

@@ -6,10 +6,13 @@ buffers of :class:`ScaledRegressor`, so the saved/exported model predicts in rea
 
 from __future__ import annotations
 
+import difflib
+
 import torch
 from torch import Tensor, nn
 
 from scrimmage.data.datamodule import TensorSplit
+from scrimmage.errors import ConfigError
 from scrimmage.losses.registry import MultiTargetLoss
 from scrimmage.metrics.regression import regression_metrics
 
@@ -42,6 +45,20 @@ class RegressionTask:
     def __init__(self, loss: MultiTargetLoss, target_names: tuple[str, ...]):
         self.loss = loss
         self.target_names = target_names
+
+    def metric_names(self) -> list[str]:
+        """Every metric an epoch reports (what early_stopping.metric may monitor)."""
+        per_target = [f"val/{kind}_{name}" for name in self.target_names for kind in ("rmse", "mae")]
+        return ["train/loss", "val/loss", "lr", *per_target]
+
+    def check_monitored(self, metric: str) -> None:
+        if metric not in self.metric_names():
+            close = difflib.get_close_matches(metric, self.metric_names(), n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ConfigError(
+                f"early_stopping.metric '{metric}' is not computed by this task.{hint} "
+                f"Available: {', '.join(self.metric_names())}."
+            )
 
     @staticmethod
     def wrap(net: nn.Module, train: TensorSplit) -> ScaledRegressor:
