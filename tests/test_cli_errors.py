@@ -98,10 +98,10 @@ def test_unknown_monitored_metric_fails_before_writing_a_run(full_ingest, tmp_pa
     """Checked up front: no run folder, no MLflow run for a config that cannot work."""
     _, _, nfl_workdir = full_ingest
     before = run_folders(nfl_workdir)
-    result = invoke(nfl_workdir, "train", str(RECIPE), "-o", "early_stopping.metric=val/rmse_margn")
+    result = invoke(nfl_workdir, "train", str(RECIPE), "-o", "early_stopping.metric=val/margn_rmse")
     output = result.output + result.stderr
     assert result.exit_code == 2, output
-    assert "Did you mean 'val/rmse_margin'?" in output
+    assert "Did you mean 'val/margin_rmse'?" in output
     assert run_folders(nfl_workdir) == before
 
 

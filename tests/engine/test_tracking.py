@@ -28,7 +28,7 @@ def test_mlflow_run_holds_config_metrics_artifacts_and_tags(tmp_path, synthetic_
     history = client.get_metric_history(result.mlflow_run_id, "val/loss")
     assert [m.step for m in history] == [0, 1, 2]
     metrics = mlrun.data.metrics
-    for key in ("train/loss", "val/rmse_a", "best/val_loss", "test/rmse_b", "train/samples_per_s"):
+    for key in ("train/loss", "val/a_rmse", "val/b_mae", "best/val_loss", "test/b_rmse", "train/samples_per_s"):
         assert key in metrics, key
 
     tags = mlrun.data.tags
@@ -40,7 +40,7 @@ def test_mlflow_run_holds_config_metrics_artifacts_and_tags(tmp_path, synthetic_
     assert tags["checkpoint.last"].endswith("last.ckpt")
 
     artifacts = {a.path for a in client.list_artifacts(result.mlflow_run_id)}
-    assert "result.json" in artifacts
+    assert {"result.json", "environment.json"} <= artifacts
     config_artifacts = {a.path for a in client.list_artifacts(result.mlflow_run_id, "config")}
     assert "config/resolved.yaml" in config_artifacts
     assert (tmp_path / "mlartifacts").is_dir(), "artifacts stay inside the workdir"

@@ -37,5 +37,5 @@ def test_run_tracks_to_postgresql(tmp_path, synthetic_config, postgres_database)
     mlrun = MlflowClient(tracking_uri=postgres_database).get_run(result.mlflow_run_id)
     assert mlrun.info.status == "FINISHED"
     assert mlrun.data.params["trainer.epochs"] == "2"
-    assert "test/rmse_a" in mlrun.data.metrics
+    assert "test/a_rmse" in mlrun.data.metrics
     assert not (tmp_path / "mlflow.db").exists(), "nothing tracked in the embedded store"

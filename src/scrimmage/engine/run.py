@@ -173,6 +173,7 @@ def _open_tracker(
     dataset_version = config.tracking.dataset_version
     if dataset_version == "auto":
         dataset_version = str(data_info.get("dataset_version", "unknown"))
+    environment = environment_info()
     tags = {
         "recipe": recipe or "",
         "model_type": config.model.name,
@@ -181,13 +182,14 @@ def _open_tracker(
         "experiment_type": config.tracking.experiment_type,
         "variant": config.tracking.variant,
         "scrimmage.run_id": meta["run_id"],
-        **{f"env.{k}": v for k, v in environment_info().items()},
+        **{f"env.{k}": v for k, v in environment.items()},
         **config.tracking.tags,
     }
     tracker.start(meta["run_id"], tags, resume_run_id=resumed)
     if not resumed:
         tracker.log_params(flatten(config_to_dict(config)))
         tracker.log_text(config_to_yaml(config), "config/resolved.yaml")
+        tracker.log_text(json.dumps(environment, indent=2), "environment.json")
         meta["mlflow_run_id"] = tracker.run_id
         meta["tracking_uri"] = tracker.uri
         run_dir = runs_dir(workdir) / meta["run_id"]

@@ -48,7 +48,7 @@ class RegressionTask:
 
     def metric_names(self) -> list[str]:
         """Every metric an epoch reports (what early_stopping.metric may monitor)."""
-        per_target = [f"val/{kind}_{name}" for name in self.target_names for kind in ("rmse", "mae")]
+        per_target = [f"val/{name}_{kind}" for name in self.target_names for kind in ("rmse", "mae")]
         return ["train/loss", "val/loss", "lr", *per_target]
 
     def check_monitored(self, metric: str) -> None:

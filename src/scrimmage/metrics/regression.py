@@ -10,6 +10,6 @@ def regression_metrics(pred: Tensor, target: Tensor, names: tuple[str, ...]) -> 
     out: dict[str, float] = {}
     for column, name in enumerate(names):
         p, t = pred[:, column].float(), target[:, column].float()
-        out[f"rmse_{name}"] = float(mean_squared_error(p, t, squared=False))
-        out[f"mae_{name}"] = float(mean_absolute_error(p, t))
+        out[f"{name}_rmse"] = float(mean_squared_error(p, t, squared=False))
+        out[f"{name}_mae"] = float(mean_absolute_error(p, t))
     return out

@@ -90,5 +90,5 @@ def _finite(value: Any) -> bool:
 
 
 def _metric_key(name: str) -> str:
-    """MLflow keys allow / . - _ and spaces; keep ours readable (``val/rmse_margin``)."""
+    """MLflow keys allow / . - _ and spaces; keep ours readable (``val/margin_rmse``)."""
     return name.replace("=", "_")
