@@ -86,3 +86,16 @@ def test_unknown_resume_target_is_a_clear_error(tmp_path, synthetic_config):
         run(synthetic_config(), workdir=tmp_path, resume="nope", progress=False)
     with pytest.raises(CheckpointError, match="checkpoint not found"):
         run(synthetic_config(), workdir=tmp_path, resume=str(tmp_path / "x.ckpt"), progress=False)
+
+
+def test_runs_lists_finished_and_resumable_runs(tmp_path, synthetic_config):
+    from scrimmage.engine.runs import list_runs
+
+    done = run(synthetic_config("trainer.epochs=2"), workdir=tmp_path, progress=False)
+    with pytest.raises(TrainingInterrupted):
+        run(synthetic_config("trainer.epochs=3"), workdir=tmp_path, progress=False,
+            callbacks=[Interrupt(math.ceil(600 / 32) + 2)])
+    by_status = {info.status: info for info in list_runs(tmp_path)}
+    assert by_status["finished"].run_id == done.run_id
+    assert by_status["finished"].test == done.test
+    assert by_status["resumable"].epochs_completed == 1
