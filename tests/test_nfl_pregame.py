@@ -88,3 +88,29 @@ def test_cli_resume_continues_a_run(full_ingest):
     assert again["run_id"] == first["run_id"]
     assert again["epochs_completed"] == 3
     assert again["mlflow_run_id"] == first["mlflow_run_id"]
+
+
+@pytest.mark.slow
+def test_two_process_data_parallel_training(full_ingest):
+    """trainer.devices=2 on CPU: Fabric starts a second process (DDP over gloo); one run, one report."""
+    import math
+
+    import torch
+
+    _, _, workdir = full_ingest
+    before = set((workdir / "runs").glob("*")) if (workdir / "runs").exists() else set()
+    proc = subprocess.run(
+        [SCRIMMAGE, "--workdir", str(workdir), "train", str(RECIPE), "-o", "trainer.devices=2",
+         "-o", "trainer.epochs=2", "-o", "tracking.variant=ddp", "--json"],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    json_lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert len(json_lines) == 1, "only the main process reports"
+    result = json.loads(json_lines[0])
+    assert result["world_size"] == 2
+    new_runs = set((workdir / "runs").glob("*")) - before
+    assert len(new_runs) == 1
+    last = torch.load(result["checkpoints"]["last"], weights_only=False)
+    per_rank_steps = math.ceil(result["data"]["n_games"]["train"] / (256 * 2))
+    assert last["loop"]["global_step"] == 2 * per_rank_steps, "each process trains on half of every epoch"

@@ -22,12 +22,17 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        commit(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def commit(tmp: Path, target: Path) -> None:
+    """fsync ``tmp`` and rename it over ``target`` (atomic on POSIX within one filesystem)."""
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
 
 
 def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:

@@ -96,3 +96,16 @@ def test_deterministic_reruns_are_identical(tmp_path, synthetic_config):
     a = run(synthetic_config(), workdir=tmp_path / "a", progress=False)
     b = run(synthetic_config(), workdir=tmp_path / "b", progress=False)
     assert a.test == b.test
+
+
+def test_epoch_order_shards_an_epoch_across_ranks():
+    from scrimmage.data.datamodule import EpochOrder
+
+    orders = [EpochOrder(103, 10, seed=5, rank=r, world_size=3) for r in range(3)]
+    served = [torch.cat(list(order)) for order in orders]
+    assert {len(order) for order in orders} == {4}, "every rank takes the same number of steps"
+    everything = torch.cat(served)
+    assert set(everything.tolist()) == set(range(103)), "one epoch covers every example"
+    assert len(everything) == 120, "padded by cycling the permutation, like DistributedSampler"
+    single = torch.cat(list(EpochOrder(103, 10, seed=5)))
+    assert sorted(single.tolist()) == list(range(103)), "one process: no padding"

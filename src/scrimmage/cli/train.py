@@ -49,6 +49,8 @@ def train(
         config, workdir=workdir_from(ctx, workdir), recipe=str(recipe), resume=resume,
         tracking_uri=tracking_uri, console=out, progress=True,
     )
+    if not result.is_main_process:  # the other DDP processes stay quiet
+        return
     print_result(out, result.to_dict())
     if json_out:
         emit_json(result.to_dict())

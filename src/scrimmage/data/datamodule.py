@@ -65,20 +65,27 @@ class DataBundle:
 
 
 class EpochOrder:
-    """Shuffled batch order with a resumable position.
+    """Shuffled batch order with a resumable position, sharded over ``world_size`` processes.
 
     ``state_dict()`` is ``{"seed", "epoch", "position"}``: the permutation for an epoch is
-    ``randperm(n, seed + epoch)`` and ``position`` counts batches already served.
+    ``randperm(n, seed + epoch)`` and ``position`` counts batches already served. With several
+    processes (DDP) every rank draws the same permutation, cycled to a multiple of
+    ``batch_size * world_size`` so all ranks take the same number of steps (like
+    DistributedSampler), and rank ``r`` takes every ``world_size``-th batch starting at ``r``.
     """
 
-    def __init__(self, n: int, batch_size: int, seed: int, shuffle: bool = True, drop_last: bool = False):
+    def __init__(
+        self, n: int, batch_size: int, seed: int, shuffle: bool = True, drop_last: bool = False,
+        rank: int = 0, world_size: int = 1,
+    ):
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.shuffle, self.drop_last = shuffle, drop_last
+        self.rank, self.world_size = rank, world_size
         self.epoch = 0
         self.position = 0
 
     def __len__(self) -> int:
-        full, rest = divmod(self.n, self.batch_size)
+        full, rest = divmod(self.n, self.batch_size * self.world_size)
         return full if (self.drop_last or rest == 0) else full + 1
 
     def permutation(self, epoch: int) -> Tensor:
@@ -94,9 +101,12 @@ class EpochOrder:
 
     def __iter__(self) -> Iterator[Tensor]:
         perm = self.permutation(self.epoch)
+        if self.world_size > 1:
+            perm = perm[torch.arange(len(self) * self.batch_size * self.world_size) % self.n]
         for index in range(self.position, len(self)):
             self.position = index + 1
-            yield perm[index * self.batch_size : (index + 1) * self.batch_size]
+            start = (index * self.world_size + self.rank) * self.batch_size
+            yield perm[start : start + self.batch_size]
 
     def state_dict(self) -> dict[str, int]:
         return {"seed": self.seed, "epoch": self.epoch, "position": self.position}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -23,7 +24,7 @@ from scrimmage.engine.optim import Schedule, build_optimizer, build_schedule, tr
 from scrimmage.engine.rng import capture_rng_state, restore_rng_state
 from scrimmage.engine.task import RegressionTask
 from scrimmage.errors import ConfigError
-from scrimmage.io import atomic_path
+from scrimmage.io import commit
 
 CHECKPOINT_FORMAT = 1
 
@@ -42,7 +43,10 @@ class TrainLoop:
         trainer = config.trainer
         self.train_split = data.splits["train"].to(fabric.device)
         self.val_split = data.splits["val"].to(fabric.device)
-        self.order = EpochOrder(len(self.train_split), trainer.batch_size, trainer.seed)
+        self.order = EpochOrder(
+            len(self.train_split), trainer.batch_size, trainer.seed,
+            rank=fabric.global_rank, world_size=fabric.world_size,
+        )
         self.steps_per_epoch = -(-len(self.order) // trainer.accumulate)
         optimizer = build_optimizer(trainable_parameters(model), config.optim)
         self.model, self.optimizer = fabric.setup(model, optimizer)
@@ -109,8 +113,10 @@ class TrainLoop:
     def _end_of_epoch_metrics(self) -> dict[str, float]:
         self.model.eval()
         val_metrics, _ = self.task.evaluate(self.model, self.val_split, self.config.trainer.eval_batch_size, "val")
-        count = max(1, self._running["count"])
-        metrics = {"epoch": float(self.state.epoch), "train/loss": self._running["loss_sum"] / count}
+        totals = torch.tensor([self._running["loss_sum"], float(self._running["count"])], dtype=torch.float64)
+        if self.fabric.world_size > 1:
+            totals = self.fabric.all_reduce(totals.to(self.fabric.device), reduce_op="sum").cpu()
+        metrics = {"epoch": float(self.state.epoch), "train/loss": float(totals[0] / totals[1].clamp_min(1))}
         metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
         metrics.update(val_metrics)
         return metrics
@@ -132,9 +138,17 @@ class TrainLoop:
         }
 
     def save_checkpoint(self, path: Any) -> None:
-        """Atomic: written to a temp file beside ``path`` and renamed over it."""
-        with atomic_path(path) as tmp:
-            self.fabric.save(tmp, self.checkpoint_state())
+        """Atomic: written to a temp file beside ``path`` and renamed over it.
+
+        Every rank joins ``fabric.save`` (it gathers state and synchronises); rank 0 alone writes
+        and renames, so the temp name is fixed rather than per-process.
+        """
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        self.fabric.save(tmp, self.checkpoint_state())
+        if self.fabric.is_global_zero:
+            commit(tmp, path)
+        self.fabric.barrier()
 
     def load_checkpoint(self, path: Any) -> None:
         state = {"model": self.model, "optimizer": self.optimizer}
@@ -156,10 +170,16 @@ def make_fabric(config: RunConfig) -> Fabric:
     trainer = config.trainer
     if trainer.threads:
         torch.set_num_threads(trainer.threads)
+    strategy = "ddp" if trainer.devices > 1 else "auto"
     try:
-        return Fabric(accelerator=trainer.accelerator, devices=trainer.devices, precision=trainer.precision)
+        fabric = Fabric(
+            accelerator=trainer.accelerator, devices=trainer.devices, precision=trainer.precision, strategy=strategy
+        )
     except (RuntimeError, ValueError) as exc:  # e.g. cuda asked for on a machine without a GPU
         raise ConfigError(
             f"cannot set up trainer.accelerator={trainer.accelerator!r}, trainer.devices={trainer.devices}, "
             f"trainer.precision={trainer.precision!r}: {exc}. Pick settings this machine supports (e.g. accelerator: cpu)."
         ) from None
+    # One process per device: started here by re-running the command (or already started by torchrun).
+    fabric.launch()
+    return fabric

@@ -44,6 +44,9 @@ class RunResult:
     seconds: float = 0.0
     train_samples_per_s: float = 0.0
     data: dict[str, Any] = field(default_factory=dict)
+    world_size: int = 1
+    """Processes that trained together (DDP); each returns a result, only the main one reports."""
+    is_main_process: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -75,22 +78,28 @@ def run(
     task.check_monitored(config.early_stopping.metric)
     fabric = make_fabric(config)
 
-    # Everything that can be wrong with the inputs has been checked: now write.
-    run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
-    tracker = _open_tracker(config, workdir, tracking_uri, meta, recipe, bundle.info)
+    # Everything that can be wrong with the inputs has been checked: now write (rank 0 only).
+    main_process = fabric.is_global_zero
+    tracker = None
+    if main_process:
+        run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
+        tracker = _open_tracker(config, workdir, tracking_uri, meta, recipe, bundle.info)
+    meta = fabric.broadcast(meta if main_process else None, src=0)
+    run_dir = runs_dir(workdir) / meta["run_id"]
     early = EarlyStopping(config.early_stopping)
     saver = ModelCheckpoint(run_dir / "checkpoints", config.checkpoint, config.early_stopping)
     chain: list[Callback] = [early]
     if tracker is not None:
         chain.append(TrackingCallback(tracker))
     chain += [saver, *(callbacks or [])]
-    if progress:
+    if progress and main_process:
         chain.append(RichProgress(console, watch=(config.early_stopping.metric,)))
 
     loop = TrainLoop(config, fabric, model, task, bundle, chain)
     if checkpoint is not None:
         loop.load_checkpoint(checkpoint)
-        console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}")
+        if main_process:
+            console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}")
     try:
         loop.fit()
     except KeyboardInterrupt:
@@ -129,10 +138,13 @@ def run(
         seconds=time.perf_counter() - started,
         train_samples_per_s=loop.samples_seen / loop.train_seconds if loop.train_seconds else 0.0,
         data=bundle.info,
+        world_size=fabric.world_size,
+        is_main_process=main_process,
     )
-    if tracker is not None:
-        _log_final(tracker, result, loop)
-    atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
+    if main_process:
+        if tracker is not None:
+            _log_final(tracker, result, loop)
+        atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
     return result
 
 

@@ -38,7 +38,9 @@ class ModelCheckpoint(Callback):
 
     def on_fit_start(self, loop: TrainLoop) -> None:
         """A process killed while writing leaves a temp file; it was never renamed, so drop it."""
-        for stale in self.directory.glob(".*.ckpt.*.tmp"):
+        if not loop.fabric.is_global_zero:
+            return
+        for stale in self.directory.glob(".*.ckpt*.tmp"):
             stale.unlink(missing_ok=True)
 
     def on_optimizer_step(self, loop: TrainLoop) -> None:
