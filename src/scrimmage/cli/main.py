@@ -37,8 +37,8 @@ def main(
 
 def _register() -> None:
     from scrimmage.cli.config_cmd import config_app
-    from scrimmage.cli.runs import runs
     from scrimmage.cli.data import data_app
+    from scrimmage.cli.runs import runs
     from scrimmage.cli.train import train
 
     app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.table import Table
@@ -16,7 +15,7 @@ from scrimmage.engine.runs import list_runs
 def runs(
     ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print the runs as one JSON object on the last stdout line."),
-    workdir: Optional[Path] = WORKDIR_OPTION,
+    workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """List runs with their status (finished / resumable / started), best and test metrics."""
     found = list_runs(workdir_from(ctx, workdir))
