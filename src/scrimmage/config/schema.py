@@ -35,6 +35,9 @@ class DataConfig(Section):
     prior_games: float = Field(4.0, ge=0, description="Weight, in games, of last season's form in early-season shrinkage.")
     team_embeddings: bool = Field(True, description="Feed home/away team ids to the model (learned team embeddings).")
     elo_features: bool = Field(True, description="Add pregame Elo ratings (from earlier games only) as features.")
+    rating_features: bool = Field(True, description="Add time-decayed Massey power ratings (earlier games only) as features.")
+    rating_halflife_days: float = Field(150.0, gt=0, description="Days for a result's weight in the power ratings to halve.")
+    rating_ridge: float = Field(2.0, ge=0, description="Ridge shrinkage of power ratings toward average.")
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> DataConfig:

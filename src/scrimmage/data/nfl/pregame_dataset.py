@@ -18,6 +18,7 @@ from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.data.nfl import ensure_nfl_tables, join_lines, load_nfl_table
 from scrimmage.data.nfl.elo import elo_predictions
 from scrimmage.data.nfl.pregame import PregameFeatureSpec, build_pregame_frame
+from scrimmage.data.nfl.ratings import RatingSpec, massey_predictions
 from scrimmage.data.registry import register_dataset
 from scrimmage.errors import DataError
 from scrimmage.paths import data_dir
@@ -68,7 +69,7 @@ def build_nfl_pregame(cfg: DataConfig, workdir: Path) -> DataBundle:
 
 
 def pregame_examples(games: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """All examples with their features (team form + optional Elo): (frame, feature columns, teams)."""
+    """All examples with their features (team form, optional Elo and power ratings): (frame, feature columns, teams)."""
     spec = PregameFeatureSpec(
         halflife_games=cfg.halflife_games, prior_games=cfg.prior_games, season_types=tuple(cfg.season_types)
     )
@@ -78,6 +79,10 @@ def pregame_examples(games: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame
     if cfg.elo_features:
         frame, elo_columns = _add_elo_features(frame, games)
         feature_columns += elo_columns
+    if cfg.rating_features:
+        ratings = massey_predictions(games, RatingSpec(cfg.rating_halflife_days, cfg.rating_ridge))
+        frame = frame.merge(ratings, left_on="game_id", right_index=True, how="left", validate="one_to_one")
+        feature_columns += list(ratings.columns)
     return frame, feature_columns, pregame.teams
 
 
