@@ -5,11 +5,12 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from scrimmage.data.nfl.source import package_root
 
 MINI_GAMES = ("2009091000", "2013120806", "2016112701")
 
@@ -17,7 +18,7 @@ MINI_GAMES = ("2009091000", "2013120806", "2016112701")
 def make_source(folder: Path, eids: tuple[str, ...] = MINI_GAMES, extra_schedule: tuple[str, ...] = ()) -> Path:
     """Copy a few bundled games (+ a filtered schedule.json) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    root = resources.files("nflgame")
+    root = package_root()
     for eid in eids:
         (folder / f"{eid}.json.gz").write_bytes((root / "gamecenter-json" / f"{eid}.json.gz").read_bytes())
     sched = json.loads((root / "schedule.json").read_text())
@@ -33,7 +34,7 @@ def mini_source(tmp_path: Path) -> Path:
 
 
 def read_game_json(eid: str) -> dict:
-    root = resources.files("nflgame")
+    root = package_root()
     return json.loads(gzip.decompress((root / "gamecenter-json" / f"{eid}.json.gz").read_bytes()))[eid]
 
 

