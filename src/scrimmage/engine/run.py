@@ -80,6 +80,10 @@ def run(
 
     # Everything that can be wrong with the inputs has been checked: now write (rank 0 only).
     main_process = fabric.is_global_zero
+    if main_process:
+        sizes = ", ".join(f"{len(split):,} {name}" for name, split in bundle.splits.items())
+        console.print(f"data {config.data.name}: {sizes} examples, {bundle.spec.n_features} features; "
+                      f"{fabric.world_size} process(es) on {config.trainer.accelerator}")
     tracker = None
     if main_process:
         run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
