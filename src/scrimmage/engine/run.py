@@ -83,7 +83,7 @@ def run(
     if main_process:
         sizes = ", ".join(f"{len(split):,} {name}" for name, split in bundle.splits.items())
         console.print(f"data {config.data.name}: {sizes} examples, {bundle.spec.n_features} features; "
-                      f"{fabric.world_size} process(es) on {config.trainer.accelerator}")
+                      f"{fabric.world_size} process(es) on {fabric.device.type}")
     tracker = None
     if main_process:
         run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
