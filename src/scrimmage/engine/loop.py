@@ -57,9 +57,18 @@ class TrainLoop:
         self.callbacks = list(callbacks)
         self.state = LoopState()
         self.history: list[dict[str, float]] = []
-        self._running = {"loss_sum": 0.0, "count": 0}
+        self._reset_running()
         self.samples_seen = 0
         self.train_seconds = 0.0
+
+    # ---- running training loss of the epoch ---------------------------------------------
+    def _reset_running(self, loss_sum: float = 0.0, count: int = 0) -> None:
+        self._loss_sum = torch.tensor(loss_sum, dtype=torch.float64, device=self.fabric.device)
+        self._count = int(count)
+
+    def running_loss(self) -> float:
+        """Mean training loss of the epoch so far (a host sync: call it when you need the number)."""
+        return float(self._loss_sum) / max(1, self._count)
 
     # ---- events -------------------------------------------------------------------------
     def _fire(self, event: str, *args: Any) -> None:
@@ -74,7 +83,7 @@ class TrainLoop:
             self._fire("on_epoch_start")
             self.order.start_epoch(self.state.epoch)
             if self.order.position == 0:
-                self._running = {"loss_sum": 0.0, "count": 0}
+                self._reset_running()
             started = time.perf_counter()
             self._train_epoch()
             self.train_seconds += time.perf_counter() - started
@@ -98,12 +107,12 @@ class TrainLoop:
                 loss, _ = self.task.training_loss(self.model, batch)
                 self.fabric.backward(loss / trainer.accumulate)
             size = int(idx.shape[0])
-            self._running["loss_sum"] += float(loss.detach()) * size
-            self._running["count"] += size
+            self._loss_sum += loss.detach() * size  # stays on the device: no host sync per step
+            self._count += size
             self.samples_seen += size
             if boundary:
                 if trainer.grad_clip:
-                    self.fabric.clip_gradients(self.model, self.optimizer, max_norm=trainer.grad_clip)
+                    self.fabric.clip_gradients(self.model, self.optimizer, max_norm=trainer.grad_clip, error_if_nonfinite=False)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
                 self.schedule.step_after_optimizer()
@@ -113,7 +122,7 @@ class TrainLoop:
     def _end_of_epoch_metrics(self) -> dict[str, float]:
         self.model.eval()
         val_metrics, _ = self.task.evaluate(self.model, self.val_split, self.config.trainer.eval_batch_size, "val")
-        totals = torch.tensor([self._running["loss_sum"], float(self._running["count"])], dtype=torch.float64)
+        totals = torch.tensor([float(self._loss_sum), float(self._count)], dtype=torch.float64)
         if self.fabric.world_size > 1:
             totals = self.fabric.all_reduce(totals.to(self.fabric.device), reduce_op="sum").cpu()
         metrics = {"epoch": float(self.state.epoch), "train/loss": float(totals[0] / totals[1].clamp_min(1))}
@@ -130,7 +139,7 @@ class TrainLoop:
             "schedule": self.schedule.state_dict(),
             "loop": self.state.state_dict(),
             "data_order": self.order.state_dict(),
-            "running": dict(self._running),
+            "running": {"loss_sum": float(self._loss_sum), "count": self._count},
             "history": list(self.history),
             "callbacks": {cb.name: cb.state_dict() for cb in self.callbacks},
             "rng": capture_rng_state(),
@@ -156,7 +165,7 @@ class TrainLoop:
         self.schedule.load_state_dict(rest["schedule"])
         self.state.load_state_dict(rest["loop"])
         self.order.load_state_dict(rest["data_order"])
-        self._running = dict(rest["running"])
+        self._reset_running(rest["running"]["loss_sum"], rest["running"]["count"])
         self.history = list(rest["history"])
         for callback in self.callbacks:
             callback.load_state_dict(rest["callbacks"].get(callback.name, {}))

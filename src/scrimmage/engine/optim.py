@@ -13,11 +13,13 @@ from scrimmage.config.schema import OptimConfig, SchedulerConfig
 
 
 def build_optimizer(params: Any, cfg: OptimConfig) -> torch.optim.Optimizer:
+    # foreach: one fused kernel per op over all parameters instead of a Python loop per tensor;
+    # torch only turns it on by default on CUDA, yet small models on CPU gain the most.
     if cfg.name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas, foreach=True)
     if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas)
-    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum)
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas, foreach=True)
+    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum, foreach=True)
 
 
 @dataclass
@@ -25,7 +27,7 @@ class Schedule:
     """A torch LR scheduler plus when to step it: every optimizer step, every epoch, or on a metric."""
 
     scheduler: Any
-    interval: str  # "step" | "epoch" | "metric"
+    interval: str  # "step" | "epoch" | "metric" | "never"
 
     def step_after_optimizer(self) -> None:
         if self.interval == "step":
@@ -50,8 +52,8 @@ def build_schedule(
     total = max(1, steps_per_epoch * epochs)
     floor = cfg.min_lr_ratio
     lr_sched = torch.optim.lr_scheduler
-    if cfg.name == "constant":
-        return Schedule(lr_sched.LambdaLR(optimizer, lambda step: 1.0), "step")
+    if cfg.name == "constant":  # a LambdaLR that is never stepped: same state, no per-step cost
+        return Schedule(lr_sched.LambdaLR(optimizer, lambda step: 1.0), "never")
     if cfg.name == "cosine":
         return Schedule(lr_sched.LambdaLR(optimizer, lambda step: _cosine(step / total, floor)), "step")
     if cfg.name == "warmup_cosine":

@@ -41,9 +41,7 @@ class RichProgress(Callback):
 
     def on_optimizer_step(self, loop: TrainLoop) -> None:
         if self.progress is not None and self.task_id is not None:
-            running = loop._running
-            loss = running["loss_sum"] / max(1, running["count"])
-            self.progress.update(self.task_id, advance=1, metrics=f"loss {loss:.4f}")
+            self.progress.update(self.task_id, advance=1, metrics=f"loss {loop.running_loss():.4f}")
 
     def on_epoch_end(self, loop: TrainLoop, metrics: dict[str, float]) -> None:
         shown = [f"{k} {metrics[k]:.4f}" for k in ("train/loss", *self.watch) if k in metrics]
