@@ -32,3 +32,7 @@ class TrainingInterrupted(ScrimmageError):
     """The user stopped a run (Ctrl-C); the message says how to resume it."""
 
     exit_code = 130
+
+
+class TrainingDiverged(ScrimmageError):
+    """The loss became NaN or infinite; the message says what to change."""

@@ -109,3 +109,11 @@ def test_epoch_order_shards_an_epoch_across_ranks():
     assert len(everything) == 120, "padded by cycling the permutation, like DistributedSampler"
     single = torch.cat(list(EpochOrder(103, 10, seed=5)))
     assert sorted(single.tolist()) == list(range(103)), "one process: no padding"
+
+
+def test_a_diverging_run_stops_with_a_clear_error(tmp_path, synthetic_config):
+    from scrimmage.errors import TrainingDiverged
+
+    with pytest.raises(TrainingDiverged, match="Lower optim.lr"):
+        run(synthetic_config("optim.name=sgd", "optim.lr=1e12", "trainer.grad_clip=null", "model.dropout=0.0"),
+            workdir=tmp_path, progress=False)

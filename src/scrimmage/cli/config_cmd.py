@@ -11,6 +11,8 @@ from scrimmage.config import config_to_dict, config_to_yaml, load_config
 
 config_app = typer.Typer(no_args_is_help=True)
 OVERRIDES = typer.Option([], "-o", "--override", help="KEY.PATH=VALUE (YAML-typed), repeatable.")
+# Accepted like on every command, so scripts can pass it uniformly; config commands touch no files.
+WORKDIR_UNUSED = typer.Option(None, "--workdir", help="Accepted for uniformity; config commands read and write nothing there.")
 
 
 @config_app.command("show")
@@ -19,6 +21,7 @@ def show(
     recipe: Path = typer.Argument(..., help="YAML recipe, e.g. recipes/nfl-pregame.yaml."),
     override: list[str] = OVERRIDES,
     json_out: bool = typer.Option(False, "--json", help="Print the resolved config as one JSON line."),
+    workdir: Path | None = WORKDIR_UNUSED,
 ) -> None:
     """Print the fully resolved config (defaults + recipe + overrides)."""
     config = load_config(recipe, override)
@@ -34,6 +37,7 @@ def validate(
     recipe: Path = typer.Argument(..., help="YAML recipe to check."),
     override: list[str] = OVERRIDES,
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON line."),
+    workdir: Path | None = WORKDIR_UNUSED,
 ) -> None:
     """Check a recipe against the schema; exit 2 with a clear message if it is wrong."""
     config = load_config(recipe, override)

@@ -8,6 +8,7 @@ callback state and RNG states, so a resumed run continues bit-for-bit in determi
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,7 +24,7 @@ from scrimmage.engine.events import Callback, LoopState
 from scrimmage.engine.optim import Schedule, build_optimizer, build_schedule, trainable_parameters
 from scrimmage.engine.rng import capture_rng_state, restore_rng_state
 from scrimmage.engine.task import RegressionTask
-from scrimmage.errors import ConfigError
+from scrimmage.errors import ConfigError, TrainingDiverged
 from scrimmage.io import commit
 
 CHECKPOINT_FORMAT = 1
@@ -126,6 +127,12 @@ class TrainLoop:
         if self.fabric.world_size > 1:
             totals = self.fabric.all_reduce(totals.to(self.fabric.device), reduce_op="sum").cpu()
         metrics = {"epoch": float(self.state.epoch), "train/loss": float(totals[0] / totals[1].clamp_min(1))}
+        if not math.isfinite(metrics["train/loss"]):
+            raise TrainingDiverged(
+                f"the training loss is {metrics['train/loss']} in epoch {self.state.epoch + 1}: the run diverged. "
+                f"Lower optim.lr (now {self.config.optim.lr:g}), set trainer.grad_clip, or check the data for "
+                "extreme values; checkpoints written so far are kept."
+            )
         metrics["lr"] = float(self.optimizer.param_groups[0]["lr"])
         metrics.update(val_metrics)
         return metrics
