@@ -12,6 +12,7 @@ from rich.table import Table
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.config import load_config
 from scrimmage.errors import ArgumentError
+from scrimmage.metrics.football import comparison_table
 
 COMPARE_COLUMNS = {  # metric → column header
     "n_games": "games",
@@ -61,9 +62,9 @@ def print_result(out: Console, result: dict[str, Any]) -> None:
     table.add_column("predictor", no_wrap=True)
     for header in COMPARE_COLUMNS.values():
         table.add_column(header, justify="right", no_wrap=True)
-    rows = {"model": result["test"], **result["baselines"]}
-    for name, metrics in rows.items():
-        table.add_row(name, *(_fmt(metrics.get(column)) for column in COMPARE_COLUMNS))
+    ranked = comparison_table({"model": result["test"], **result["baselines"]})  # best combined RMSE first
+    for row in ranked:
+        table.add_row(str(row["model"]), *(_fmt(row.get(column)) for column in COMPARE_COLUMNS))
     out.print(table)
     best = result["best"]
     if best["value"] is not None:

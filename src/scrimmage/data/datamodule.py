@@ -9,7 +9,7 @@ data-order state is just ``(epoch, batch position)`` and resuming mid-epoch repl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,5 +116,3 @@ class EpochOrder:
             raise ValueError(f"data order seed mismatch: checkpoint {state['seed']} vs config {self.seed}")
         self.epoch, self.position = int(state["epoch"]), int(state["position"])
 
-
-DatasetBuilder = Callable[..., DataBundle]
