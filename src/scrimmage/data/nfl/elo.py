@@ -25,9 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scrimmage.errors import DataError
-
-ELO_SEASON_TYPES = ("REG", "POST")
+from scrimmage.data.nfl.history import rated_games
 
 
 @dataclass(frozen=True)
@@ -42,14 +40,7 @@ class EloSpec:
 
 def elo_predictions(games: pd.DataFrame, spec: EloSpec = EloSpec()) -> pd.DataFrame:
     """Pre-game Elo ratings and predictions, indexed by game_id (REG and POST games)."""
-    need = ["game_id", "season", "date", "home_team", "away_team", "home_score", "away_score"]
-    missing = [c for c in need if c not in games.columns]
-    if missing:
-        raise DataError(f"games table lacks columns {missing} needed for Elo")
-    g = games
-    if "season_type" in g.columns:
-        g = g[g["season_type"].isin(ELO_SEASON_TYPES)]
-    g = g.assign(date=pd.to_datetime(g["date"])).sort_values(["date", "game_id"], kind="stable")
+    g = rated_games(games, "Elo", extra_columns=("season",))
 
     rating: dict[str, float] = {}
     season_of: dict[str, int] = {}

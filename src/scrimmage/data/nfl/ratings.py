@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scrimmage.errors import DataError
+from scrimmage.data.nfl.history import rated_games
 
-RATING_SEASON_TYPES = ("REG", "POST")
 MIN_HISTORY_GAMES = 32
 
 
@@ -32,14 +31,7 @@ def massey_predictions(games: pd.DataFrame, spec: RatingSpec = RatingSpec()) -> 
 
     Games with fewer than ``MIN_HISTORY_GAMES`` earlier games get zeros (no information yet).
     """
-    need = ["game_id", "date", "home_team", "away_team", "home_score", "away_score"]
-    missing = [c for c in need if c not in games.columns]
-    if missing:
-        raise DataError(f"games table lacks columns {missing} needed for power ratings")
-    g = games
-    if "season_type" in g.columns:
-        g = g[g["season_type"].isin(RATING_SEASON_TYPES)]
-    g = g.assign(date=pd.to_datetime(g["date"])).sort_values(["date", "game_id"], kind="stable")
+    g = rated_games(games, "power ratings")
     teams = sorted(set(g["home_team"]) | set(g["away_team"]))
     index = {team: i for i, team in enumerate(teams)}
     home = g["home_team"].map(index).to_numpy()
