@@ -103,7 +103,9 @@ def _fingerprint(source_dir: Path | None, lines: Path | None) -> dict[str, Any]:
     return fp
 
 
-def _cached(out: Path, fp: dict[str, Any]) -> IngestSummary | None:
+def _cached(out: Path, fp: dict[str, Any], any_lines: bool = False) -> IngestSummary | None:
+    """The stored summary when the tables on disk were built from ``fp`` (with ``any_lines``:
+    whatever lines file, or none, was joined)."""
     path = out / MANIFEST
     if not path.is_file() or not all((out / f"{t}.parquet").is_file() for t in TABLES):
         return None
@@ -111,9 +113,11 @@ def _cached(out: Path, fp: dict[str, Any]) -> IngestSummary | None:
         manifest = json.loads(path.read_text())
     except ValueError:
         return None
-    if manifest.get("fingerprint") != fp:
+    stored = manifest.get("fingerprint") or {}
+    ignored = {"lines"} if any_lines else set()
+    if {k: v for k, v in stored.items() if k not in ignored} != {k: v for k, v in fp.items() if k not in ignored}:
         return None
-    summary = IngestSummary.from_dict(manifest["summary"], fp)
+    summary = IngestSummary.from_dict(manifest["summary"], stored)
     summary.cached = True
     return summary
 
@@ -121,29 +125,14 @@ def _cached(out: Path, fp: dict[str, Any]) -> IngestSummary | None:
 def ensure_nfl_tables(workdir: Path) -> IngestSummary:
     """Current tables for training: reuse tables built from this source and parser version,
     with or without joined lines (training joins its own lines); ingest only when none exist."""
-    out = nfl_dir(workdir)
-    path = out / MANIFEST
-    if path.is_file() and all((out / f"{t}.parquet").is_file() for t in TABLES):
-        try:
-            stored = json.loads(path.read_text()).get("fingerprint", {})
-        except ValueError:
-            stored = {}
-        fp = _fingerprint(None, None)
-        if {k: stored.get(k) for k in ("parser_version", "source")} == {k: fp[k] for k in ("parser_version", "source")}:
-            cached = _cached(out, stored)
-            if cached is not None:
-                return cached
-    return ingest_nfl(workdir)
+    return _cached(nfl_dir(workdir), _fingerprint(None, None), any_lines=True) or ingest_nfl(workdir)
 
 
 # ---------------------------------------------------------------- worker side
 
-def _process_chunk(args: tuple[list[str], str | None, dict[str, source.ScheduleGame]]) -> dict[str, Any]:
+def _process_chunk(args: tuple[list[source.GameFile], dict[str, source.ScheduleGame]]) -> dict[str, Any]:
     """Parse and clean a chunk of games (runs in a worker process or in-process)."""
-    names, source_dir, sched = args
-    src = Path(source_dir) if source_dir else None
-    wanted = set(names)
-    files = [f for f in source.list_game_files(src) if f.game_id in wanted]
+    files, sched = args
     counts = quality.new_counts()
     games: list[dict[str, Any]] = []
     drives: list[dict[str, Any]] = []
@@ -187,14 +176,12 @@ def _process_chunk(args: tuple[list[str], str | None, dict[str, source.ScheduleG
 # ---------------------------------------------------------------- parent side
 
 def _run_chunks(
-    files: list[source.GameFile], source_dir: Path | None, sched: dict[str, source.ScheduleGame],
+    files: list[source.GameFile], sched: dict[str, source.ScheduleGame],
     progress: ProgressFn | None, workers: int,
 ) -> list[dict[str, Any]]:
-    ids = [f.game_id for f in files]
-    n_chunks = min(CHUNKS, max(1, len(ids)))
-    chunks = [ids[i::n_chunks] for i in range(n_chunks)]
-    chunks = [c for c in chunks if c]
-    args = [(c, str(source_dir) if source_dir else None, sched) for c in chunks]
+    n_chunks = min(CHUNKS, max(1, len(files)))
+    chunks = [c for c in (files[i::n_chunks] for i in range(n_chunks)) if c]
+    args = [(c, sched) for c in chunks]
     results: list[dict[str, Any]] = []
     done = 0
     if workers > 1 and len(chunks) > 1 and "fork" in mp.get_all_start_methods():
@@ -204,14 +191,14 @@ def _run_chunks(
                 results.append(res)
                 done += res["n"]
                 if progress:
-                    progress(done, len(ids))
+                    progress(done, len(files))
     else:
         for a in args:
             res = _process_chunk(a)
             results.append(res)
             done += res["n"]
             if progress:
-                progress(done, len(ids))
+                progress(done, len(files))
     return results
 
 
@@ -290,7 +277,7 @@ def ingest_nfl(
 
     sched = source.read_schedule(source_dir)
     files = source.list_game_files(source_dir)
-    results = _run_chunks(files, source_dir, sched, progress, workers)
+    results = _run_chunks(files, sched, progress, workers)
 
     counts = quality.new_counts()
     errors: list[tuple[str, str]] = []
