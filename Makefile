@@ -6,15 +6,32 @@ PIP    := $(VENV)/bin/pip
 WORKDIR ?= scrimmage-runs
 # torch first, pinned: this CPU wheel lies on disk here; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
+# Every other dependency is pinned in LOCK (regenerate with `make lock`); install uses it as constraints.
+LOCK   := requirements.lock
+PIP_TOOLS_SPEC ?= pip-tools==7.6.2
 
-.PHONY: install dev demo test lint bench clean
+.PHONY: install dev demo test lint bench clean lock
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -c $(LOCK) -e ".[dev]"
 	touch $@
+
+# Re-resolve LOCK from pyproject.toml (dev + postgres extras) with pip-compile in a throwaway venv,
+# torch pinned to TORCH_SPEC (fed on stdin, hence "via -r -"). pip-compile resolves against the
+# local CPU wheel, so no CUDA packages; its local label (+cpu) is dropped so LOCK agrees with
+# TORCH_SPEC. Existing pins are kept where still valid; `make lock LOCK_ARGS=--upgrade` bumps all.
+lock:
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/pip" install -q --upgrade pip; \
+	"$$tmp/venv/bin/pip" install -q "$(PIP_TOOLS_SPEC)"; \
+	echo "$(TORCH_SPEC)" | CUSTOM_COMPILE_COMMAND="make lock" "$$tmp/venv/bin/pip-compile" -q \
+	  --extra dev --extra postgres --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  $(LOCK_ARGS) -o $(LOCK) pyproject.toml -; \
+	sed -i -E 's/^(torch==[^+ ]+)\+[^ ]+$$/\1/' $(LOCK)
 
 install: $(VENV)/.installed
 

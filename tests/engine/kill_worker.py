@@ -9,7 +9,7 @@ from tests.engine.synthetic import synthetic_config
 
 KILL_TEST_OVERRIDES = (
     "trainer.epochs=5", "trainer.batch_size=4", "model.hidden=[256, 256]", "checkpoint.every_n_steps=3",
-    "early_stopping.enabled=false",
+    "callbacks=[]",
 )
 
 if __name__ == "__main__":

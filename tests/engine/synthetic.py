@@ -7,16 +7,19 @@ Importable from a subprocess too (the kill test trains in a separate process).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 
 from scrimmage.config import load_config
+from scrimmage.config.registry import DATASETS, Component
 from scrimmage.config.schema import RunConfig
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
-from scrimmage.data.registry import register_dataset
 
 BASE_OVERRIDES = [
     "data.name=synthetic-regression", "trainer.epochs=4", "trainer.batch_size=32",
-    "model.hidden=[16]", "model.dropout=0.2", "tracking.enabled=false", "early_stopping.metric=val/loss",
+    "model.hidden=[16]", "model.dropout=0.2", "tracking.enabled=false", "monitor.metric=val/loss",
+    "callbacks=[{name: early_stopping, patience: 10}]",
 ]
 
 
@@ -29,10 +32,16 @@ def _split(n: int, seed: int) -> TensorSplit:
     return TensorSplit({"x": x, "cat": cat, "y": y})
 
 
-@register_dataset("synthetic-regression")
-def build_synthetic(cfg, workdir) -> DataBundle:
-    splits = {"train": _split(600, 1), "val": _split(200, 2), "test": _split(200, 3)}
-    return DataBundle(splits, InputSpec(6, ("a", "b"), {"team": (5, 2)}), {"dataset_version": "synthetic-v1"})
+@DATASETS.register
+class SyntheticRegression(Component):
+    """A fixed noisy linear regression problem (tests only)."""
+
+    name: Literal["synthetic-regression"] = "synthetic-regression"
+
+    def build(self, workdir) -> DataBundle:
+        splits = {"train": _split(600, 1), "val": _split(200, 2), "test": _split(200, 3)}
+        spec = InputSpec(6, ("a", "b"), {"team": (5, 2)}, feature_names=tuple(f"f{i}" for i in range(6)))
+        return DataBundle(splits, spec, {"dataset_version": "synthetic-v1"})
 
 
 def synthetic_config(*overrides: str) -> RunConfig:

@@ -17,13 +17,13 @@ class RecordLR(Callback):
     def __init__(self):
         self.lrs: list[float] = []
 
-    def on_optimizer_step(self, loop) -> None:
-        self.lrs.append(loop.optimizer.param_groups[0]["lr"])
+    def on_optimizer_step(self, state, ctx) -> None:
+        self.lrs.append(state.optimizer.param_groups[0]["lr"])
 
 
 def test_early_stopping_stops_after_patience_and_restores_best(tmp_path, synthetic_config):
     # a huge LR makes validation loss get worse quickly, so patience runs out
-    settings = ("trainer.epochs=30", "optim.lr=0.5", "optim.name=sgd", "early_stopping.patience=2")
+    settings = ("trainer.epochs=30", "optim.lr=0.5", "optim.name=sgd", "callbacks.0.patience=2")
     result = run(synthetic_config(*settings), workdir=tmp_path / "a", progress=False)
     assert result.epochs_completed < 30
     assert "did not improve for 3 epochs" in result.stop_reason
@@ -32,12 +32,12 @@ def test_early_stopping_stops_after_patience_and_restores_best(tmp_path, synthet
     assert best["history"][-1]["val/loss"] == pytest.approx(result.best["value"])
     assert result.best["value"] < result.val["loss"], "the last epoch is worse than the best"
     # test metrics come from the restored best weights, not the last ones
-    last = run(synthetic_config(*settings, "early_stopping.restore_best=false"), workdir=tmp_path / "b", progress=False)
+    last = run(synthetic_config(*settings, "checkpoint.restore_best=false"), workdir=tmp_path / "b", progress=False)
     assert last.test != result.test
 
 
 def test_top_k_keeps_the_k_best_files(tmp_path, synthetic_config):
-    result = run(synthetic_config("trainer.epochs=6", "checkpoint.save_top_k=2", "early_stopping.enabled=false"),
+    result = run(synthetic_config("trainer.epochs=6", "checkpoint.save_top_k=2", "callbacks=[]"),
                  workdir=tmp_path, progress=False)
     ckpt_dir = next((tmp_path / "runs").iterdir()) / "checkpoints"
     ranked = sorted(ckpt_dir.glob("epoch=*.ckpt"))
@@ -49,7 +49,7 @@ def test_top_k_keeps_the_k_best_files(tmp_path, synthetic_config):
 
 
 def test_accumulation_matches_a_larger_batch(tmp_path, synthetic_config):
-    common = ("model.dropout=0.0", "trainer.epochs=2", "trainer.grad_clip=null", "early_stopping.enabled=false")
+    common = ("model.dropout=0.0", "trainer.epochs=2", "trainer.grad_clip=null", "callbacks=[]")
     big = run(synthetic_config("trainer.batch_size=40", *common), workdir=tmp_path / "a", progress=False)
     small = run(synthetic_config("trainer.batch_size=20", "trainer.accumulate=2", *common),
                 workdir=tmp_path / "b", progress=False)
@@ -69,18 +69,19 @@ def test_accumulation_matches_a_larger_batch(tmp_path, synthetic_config):
 )
 def test_step_schedules(tmp_path, synthetic_config, name, check):
     recorder = RecordLR()
-    run(synthetic_config(f"scheduler.name={name}", "scheduler.warmup_epochs=1", "early_stopping.enabled=false"),
+    options = ["scheduler.warmup_epochs=1"] if name == "warmup_cosine" else []
+    run(synthetic_config(f"scheduler.name={name}", *options, "callbacks=[]"),
         workdir=tmp_path, progress=False, callbacks=[recorder])
     assert check(recorder.lrs), recorder.lrs[:5]
 
 
 def test_step_and_plateau_schedules_change_lr_per_epoch(tmp_path, synthetic_config):
     step = run(synthetic_config("scheduler.name=step", "scheduler.step_size=1", "scheduler.gamma=0.5",
-                                "early_stopping.enabled=false"), workdir=tmp_path / "s", progress=False)
+                                "callbacks=[]"), workdir=tmp_path / "s", progress=False)
     history = torch.load(step.checkpoints["last"], weights_only=False)["history"]
     assert [h["lr"] for h in history] == pytest.approx([1e-3 * 0.5**i for i in range(4)])
     plateau = run(synthetic_config("scheduler.name=plateau", "scheduler.patience=0", "optim.lr=0.5",
-                                   "optim.name=sgd", "trainer.epochs=6", "early_stopping.enabled=false"),
+                                   "optim.name=sgd", "trainer.epochs=6", "callbacks=[]"),
                   workdir=tmp_path / "p", progress=False)
     history = torch.load(plateau.checkpoints["last"], weights_only=False)["history"]
     assert history[-1]["lr"] < history[0]["lr"]

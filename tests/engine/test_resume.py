@@ -20,8 +20,8 @@ class Interrupt(Callback):
     def __init__(self, at_step: int):
         self.at_step = at_step
 
-    def on_optimizer_step(self, loop) -> None:
-        if loop.state.global_step == self.at_step:
+    def on_optimizer_step(self, state, ctx) -> None:
+        if state.global_step == self.at_step:
             raise KeyboardInterrupt
 
 

@@ -11,7 +11,7 @@ from scrimmage.engine import run
 
 def test_mlflow_run_holds_config_metrics_artifacts_and_tags(tmp_path, synthetic_config):
     config = synthetic_config("tracking.enabled=true", "tracking.experiment=demo", "tracking.variant=v1",
-                              "trainer.epochs=3", "early_stopping.enabled=false")
+                              "trainer.epochs=3", "callbacks=[]")
     result = run(config, workdir=tmp_path, recipe="recipes/x.yaml", progress=False)
 
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
@@ -26,7 +26,7 @@ def test_mlflow_run_holds_config_metrics_artifacts_and_tags(tmp_path, synthetic_
     assert params["model.hidden"] == "[16]"
 
     history = client.get_metric_history(result.mlflow_run_id, "val/loss")
-    assert [m.step for m in history] == [0, 1, 2]
+    assert [m.step for m in history] == [1, 2, 3], "MLflow steps are the 1-based epochs users see"
     metrics = mlrun.data.metrics
     for key in ("train/loss", "val/a_rmse", "val/b_mae", "best/val_loss", "test/b_rmse", "train/samples_per_s"):
         assert key in metrics, key
@@ -53,4 +53,4 @@ def test_resumed_run_continues_the_same_mlflow_run(tmp_path, synthetic_config):
     assert again.mlflow_run_id == first.mlflow_run_id
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
     steps = sorted({m.step for m in client.get_metric_history(first.mlflow_run_id, "val/loss")})
-    assert steps == [0, 1, 2]
+    assert steps == [1, 2, 3]

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scrimmage.data.nfl.elo import EloSpec, elo_predictions
-from scrimmage.data.nfl.pregame import games_from_spreadspoke
 from scrimmage.errors import DataError
-from scrimmage.metrics.football import score_games
-from scrimmage.models.baselines import (
+from scrimmage.football.baselines import (
     closing_line_baseline,
     elo_baseline,
     home_field_baseline,
 )
+from scrimmage.football.elo import EloSpec, elo_predictions
+from scrimmage.football.lines import games_from_spreadspoke
+from scrimmage.football.metrics import score_games
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LINES = DATA / "nfl_lines" / "spreadspoke_scores.csv"

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scrimmage.metrics.football import comparison_table, normal_cdf, score_games
+from scrimmage.football.metrics import comparison_table, normal_cdf, score_games
 
 
 def test_perfect_predictions_score_zero_error():

@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scrimmage.data.nfl.pregame import (
-    PregameFeatureSpec,
-    build_pregame_frame,
-    games_from_spreadspoke,
-)
 from scrimmage.errors import ConfigError, DataError
+from scrimmage.football.features import (
+    SUCCESS_SHARE_BY_DOWN,
+    PregameFeatureSpec,
+    add_play_stats,
+    build_pregame_frame,
+)
+from scrimmage.football.lines import games_from_spreadspoke
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 LINES = DATA / "nfl_lines" / "spreadspoke_scores.csv"
@@ -241,3 +243,34 @@ def test_real_schedule_features_are_leak_free_and_informative():
         perturbed = games.copy()
         perturbed.loc[later, ["home_score", "away_score"]] = rng.integers(0, 60, (int(later.sum()), 2))
         assert features_of(perturbed, gid).tobytes() == expected.tobytes(), gid
+
+
+# ---------------------------------------------------------------- play-derived stats
+def test_success_rate_by_down_hand_computed():
+    need = {down: 10 * share for down, share in SUCCESS_SHARE_BY_DOWN.items()}
+    assert need == {1: 4.0, 2: 6.0, 3: 10.0, 4: 10.0}
+    plays = pd.DataFrame({
+        "game_id": ["g"] * 8,
+        "posteam": ["A", "A", "A", "A", "A", "A", "B", "B"],
+        "play_type": ["run", "pass", "pass", "sack", "punt", "run", "run", "kneel"],
+        "down": [1, 1, 2, 3, 4, 0, 1, 1],
+        "ydstogo": [10] * 8,
+        "yards_gained": [4, 3, 6, -5, 40, 20, 0, -1],
+    })
+    games = pd.DataFrame({"game_id": ["g", "h"], "home_team": ["A", "A"], "away_team": ["B", "B"]})
+    out = add_play_stats(games, plays)
+    # A: run 4 on 1st (yes), pass 3 on 1st (no), pass 6 on 2nd (yes), sack on 3rd (no);
+    # the punt and the down-0 run are not offensive snaps. B: one run, no gain.
+    assert out.loc[0, ["home_off_plays", "away_off_plays"]].tolist() == [4, 1]
+    assert out.loc[0, "home_success_rate"] == 0.5 and out.loc[0, "away_success_rate"] == 0.0
+    assert out.loc[1, "home_off_plays"] == 0 and np.isnan(out.loc[1, "home_success_rate"])
+    assert list(games.columns) == ["game_id", "home_team", "away_team"]  # input untouched
+
+
+def test_success_rate_on_full_ingest_feeds_the_form(full_ingest):
+    _, tables, _ = full_ingest
+    assert "home_success_rate" not in tables["games"]  # derived here, not stored by the ingest
+    games = add_play_stats(tables["games"], tables["plays"])
+    assert games["home_success_rate"].between(0.2, 0.8).mean() > 0.99  # a few incomplete games are extreme
+    assert (games["home_off_plays"] > 20).mean() > 0.99
+    assert "home_success_rate_for" in build_pregame_frame(games).feature_columns

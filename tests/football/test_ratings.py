@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from scrimmage.data.nfl.ratings import MIN_HISTORY_GAMES, RatingSpec, massey_predictions
+from scrimmage.football.ratings import MIN_HISTORY_GAMES, RatingSpec, massey_predictions
 
 
 def league(n_weeks: int = 20, strengths=(7.0, 0.0, -3.0, -4.0), edge: float = 2.0) -> pd.DataFrame:

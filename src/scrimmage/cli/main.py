@@ -37,14 +37,19 @@ def main(
 
 def _register() -> None:
     from scrimmage.cli.config_cmd import config_app
-    from scrimmage.cli.data import data_app
+    from scrimmage.cli.data import data_app, register_data_commands
+    from scrimmage.cli.list_cmd import list_components
+    from scrimmage.cli.predict import predict
     from scrimmage.cli.runs import runs
     from scrimmage.cli.train import train
 
+    register_data_commands()
     app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")
     app.add_typer(config_app, name="config", help="Show or validate a recipe's resolved config.")
     app.command("train")(train)
+    app.command("predict", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(predict)
     app.command("runs")(runs)
+    app.command("list")(list_components)
 
 
 _register()

@@ -24,11 +24,13 @@ def runs(
         return
     table = Table(title=f"{len(found)} runs", title_justify="left")
     table.add_column("run_id", no_wrap=True)
-    for column in ("status", "epochs", "best", "test margin_rmse", "recipe"):
+    for column in ("status", "epochs", "best", "test", "recipe"):
         table.add_column(column)
     for info in found:
         best = f"{info.best['metric']} {info.best['value']:.4f}" if info.best and info.best["value"] is not None else "-"
-        margin = (info.test or {}).get("margin_rmse")
-        table.add_row(info.run_id, info.status, str(info.epochs_completed or "-"), best,
-                      f"{margin:.3f}" if margin is not None else "-", info.recipe or "-")
+        headline = "-"
+        if info.headline:
+            metric, value = info.headline
+            headline = f"{metric} {value:.3f}" if isinstance(value, (int, float)) else "-"
+        table.add_row(info.run_id, info.status, str(info.epochs_completed or "-"), best, headline, info.recipe or "-")
     console.print(table)

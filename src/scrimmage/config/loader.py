@@ -1,8 +1,10 @@
 """Load a recipe: YAML file + dotted overrides → validated :class:`RunConfig`.
 
-Every way this can go wrong (missing file, malformed YAML, unknown key, wrong type, bad value,
-malformed override) becomes a :class:`ConfigError` naming the key, what was expected and, for
-unknown keys, the nearest valid key (difflib).
+Every way this can go wrong (missing, empty or non-UTF-8 file, malformed YAML, duplicate keys,
+unknown key or component name, wrong type, bad value, malformed override) becomes a
+:class:`ConfigError` naming the key, what was expected and, for unknown keys and names, the
+nearest valid one (difflib). Unknown keys inside a component are checked against the schema its
+``name`` picks, so a typo in any component still names the nearest key.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from scrimmage.config.schema import RunConfig
+from scrimmage.config.registry import CALLBACKS
+from scrimmage.config.schema import COMPONENT_SECTIONS, RunConfig
 from scrimmage.errors import ConfigError
 
 
@@ -25,7 +28,23 @@ def load_config(recipe: str | Path | None, overrides: list[str] | None = None) -
     for item in overrides or []:
         key, value = parse_override(item)
         set_dotted(raw, key, value, source=f"override '{item}'")
-    return validate_config(raw, source=str(recipe) if recipe else "defaults")
+    return validate_config(raw, source=str(recipe) if recipe else "overrides")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys (YAML keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise ConfigError(
+                    f"duplicate key '{key}' at line {key_node.start_mark.line + 1}, column {key_node.start_mark.column + 1}"
+                    " (YAML would silently keep only the last one); remove one of them"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -34,7 +53,15 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if path.is_dir():
         raise ConfigError(f"recipe path is a directory: {path}. Pass a YAML file, e.g. recipes/nfl-pregame.yaml.")
     try:
-        loaded = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"recipe {path} is not UTF-8 text; pass a YAML recipe file.") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read recipe {path}: {exc.strerror}.") from None
+    try:
+        loaded = yaml.load(text, Loader=_UniqueKeyLoader)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -43,7 +70,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ConfigError(f"malformed YAML in {path}{where}: {problem}. Fix the syntax and try again.") from None
     if loaded is None:
-        return {}
+        raise ConfigError(f"recipe {path} is empty; a recipe needs at least a data section (see recipes/ for examples).")
     if not isinstance(loaded, dict):
         raise ConfigError(f"{path} must hold a mapping of sections (data:, model:, trainer: ...), got {type(loaded).__name__}.")
     return loaded
@@ -58,37 +85,45 @@ def parse_override(item: str) -> tuple[str, Any]:
     if not key or any(not part for part in key.split(".")):
         raise ConfigError(f"bad override '{item}': the key must be a dotted path like trainer.epochs")
     try:
-        value = yaml.safe_load(text) if text.strip() else None
-    except yaml.YAMLError:
+        value = yaml.load(text, Loader=_UniqueKeyLoader) if text.strip() else None
+    except (yaml.YAMLError, ConfigError):
         raise ConfigError(f"bad override '{item}': the value is not valid YAML (quote strings with spaces or colons)") from None
     return key, value
 
 
 def set_dotted(raw: dict[str, Any], key: str, value: Any, *, source: str) -> None:
+    """Set ``a.b.c`` in nested mappings; a number indexes a list (``callbacks.0.patience``)."""
     parts = key.split(".")
     node: Any = raw
-    model: Any = RunConfig
     for depth, part in enumerate(parts[:-1]):
-        model = _check_known(model, part, parts[: depth + 1], source)
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            node = _list_item(node, part, where, source)
+            continue
         child = node.get(part)
         if child is None:
             child = node[part] = {}
-        if not isinstance(child, dict):
-            raise ConfigError(f"{source}: '{'.'.join(parts[: depth + 1])}' is a value, not a section")
+        if not isinstance(child, (dict, list)):
+            raise ConfigError(f"{source}: '{where}' is a value, not a section")
         node = child
-    _check_known(model, parts[-1], parts, source)
-    node[parts[-1]] = value
+    if isinstance(node, list):
+        index = _list_index(node, parts[-1], key, source)
+        node[index] = value
+    else:
+        node[parts[-1]] = value
 
 
-def _check_known(model: Any, part: str, path: list[str], source: str) -> Any:
-    """Return the sub-model for ``part`` (or None for leaves / free-form dicts); error on unknown keys."""
-    if not (isinstance(model, type) and issubclass(model, BaseModel)):
-        return None
-    fields = model.model_fields
-    if part not in fields:
-        raise ConfigError(_unknown_key_message(".".join(path), part, list(fields), source))
-    annotation = fields[part].annotation
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+def _list_index(node: list[Any], part: str, where: str, source: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(f"{source}: '{where}' indexes a list of {len(node)} items; use 0..{len(node) - 1}")
+    return int(part)
+
+
+def _list_item(node: list[Any], part: str, where: str, source: str) -> Any:
+    item = node[_list_index(node, part, where, source)]
+    if not isinstance(item, dict):
+        raise ConfigError(f"{source}: '{where}' is a value, not a section")
+    return item
 
 
 def _unknown_key_message(full_key: str, part: str, valid: list[str], source: str) -> str:
@@ -99,43 +134,72 @@ def _unknown_key_message(full_key: str, part: str, valid: list[str], source: str
 
 
 def validate_config(raw: dict[str, Any], *, source: str) -> RunConfig:
+    if "data" not in raw:
+        raise ConfigError(
+            f"{source}: the recipe has no data section; add one naming a dataset, e.g. data: {{name: nfl-pregame}} "
+            "(see `scrimmage list datasets`)."
+        )
     try:
         return RunConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, raw, source)) from None
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def format_validation_error(exc: ValidationError, raw: dict[str, Any], source: str) -> str:
     lines = []
     for err in exc.errors():
-        loc = [str(p) for p in err["loc"] if not isinstance(p, int)]
-        key = ".".join(loc)
+        loc = list(err["loc"])
+        key = ".".join(str(p) for p in loc)
         if err["type"] == "extra_forbidden":
-            parent = _model_at(loc[:-1])
+            parent = _schema_at(loc[:-1], raw)
             valid = list(parent.model_fields) if parent else []
-            lines.append(_unknown_key_message(key, loc[-1], valid, source))
+            lines.append(_unknown_key_message(key, str(loc[-1]), valid, source))
             continue
         if err["type"] == "value_error":
-            lines.append(f"{source}: config section '{key}': {err['msg'].removeprefix('Value error, ')}.")
+            where = f"config key '{key}'" if key else "config"
+            lines.append(f"{source}: {where}: {err['msg'].removeprefix('Value error, ')}.")
             continue
-        expected = _expected_type(loc)
+        if err["type"] == "missing":
+            lines.append(f"{source}: config key '{key}' is required ({_expected_type(loc, raw)}).")
+            continue
         got = err.get("input")
         got_text = f"{got!r} ({type(got).__name__})" if not isinstance(got, dict) else "a mapping"
-        lines.append(f"{source}: config key '{key}': {err['msg']}; expected {expected}, got {got_text}.")
+        lines.append(f"{source}: config key '{key}': {err['msg']}; expected {_expected_type(loc, raw)}, got {got_text}.")
     return "\n".join(lines)
 
 
-def _model_at(loc: list[str]) -> type[BaseModel] | None:
+def _schema_at(loc: list[Any], raw: Any) -> type[BaseModel] | None:
+    """The schema that validates the mapping at ``loc`` (component sections resolve their name)."""
     model: Any = RunConfig
+    node: Any = raw
     for part in loc:
+        if isinstance(part, int):  # an item of a list of components (callbacks)
+            node = node[part] if isinstance(node, list) and part < len(node) else {}
+            model = _component_schema(CALLBACKS, node, None)
+            continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
             return None
-        model = model.model_fields[part].annotation
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+        if model is RunConfig and part in COMPONENT_SECTIONS:
+            registry, default = COMPONENT_SECTIONS[part]
+            model = _component_schema(registry, node, default)
+        else:
+            model = model.model_fields[part].annotation
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _expected_type(loc: list[str]) -> str:
-    parent = _model_at(loc[:-1]) if loc else None
+def _component_schema(registry: Any, node: Any, default: str | None) -> type[BaseModel] | None:
+    name = node.get("name", default) if isinstance(node, dict) else default
+    try:
+        return registry.schema(name)
+    except ConfigError:
+        return None
+
+
+def _expected_type(loc: list[Any], raw: Any) -> str:
+    parent = _schema_at(loc[:-1], raw) if loc else None
     if parent is None or not loc or loc[-1] not in parent.model_fields:
         return "a valid value"
     field = parent.model_fields[loc[-1]]

@@ -45,12 +45,38 @@ class TensorSplit:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """What a model needs to know about its inputs and outputs."""
+    """What a model and a task need to know about the inputs and outputs; saved in every checkpoint.
+
+    ``x`` is ``[N, n_features]`` (or ``[N, T, n_features]`` for sequences); ``cat`` holds long ids
+    for the embedding groups in ``categorical``; ``y`` holds the targets (``target_names``) or,
+    for classification, class indices into ``class_names``.
+    """
 
     n_features: int
     target_names: tuple[str, ...]
     categorical: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Embedding groups: name → (cardinality, number of ``cat`` columns using it), in column order."""
+    feature_names: tuple[str, ...] = ()
+    class_names: tuple[str, ...] = ()
+    vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Embedding group → the label of each id (team codes ...), so a checkpoint can encode new rows."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_features": self.n_features, "target_names": list(self.target_names),
+            "categorical": {k: list(v) for k, v in self.categorical.items()},
+            "feature_names": list(self.feature_names), "class_names": list(self.class_names),
+            "vocabularies": {k: list(v) for k, v in self.vocabularies.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InputSpec:
+        return cls(
+            int(d["n_features"]), tuple(d["target_names"]),
+            {k: (int(v[0]), int(v[1])) for k, v in d.get("categorical", {}).items()},
+            tuple(d.get("feature_names", ())), tuple(d.get("class_names", ())),
+            {k: tuple(v) for k, v in d.get("vocabularies", {}).items()},
+        )
 
 
 @dataclass
@@ -62,6 +88,12 @@ class DataBundle:
     info: dict[str, Any] = field(default_factory=dict)
     frames: dict[str, Any] = field(default_factory=dict)
     """Optional per-split tables (e.g. pandas frames) aligned with the split rows, for reports."""
+    id_columns: tuple[str, ...] = ()
+    """Columns of ``frames[split]`` that identify an example in the saved per-example predictions."""
+
+    @property
+    def version(self) -> str:
+        return str(self.info.get("dataset_version", "unknown"))
 
 
 class EpochOrder:

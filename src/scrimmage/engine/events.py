@@ -1,55 +1,134 @@
-"""A small event system (Composer-style): the loop fires events, callbacks react.
+"""Events, the loop's state and the callback contract (compare Composer's ``core/event.py``).
 
-Callbacks hold their own resumable state (``state_dict``/``load_state_dict``), which the
-checkpoint stores, so early stopping, top-k bookkeeping and the like survive a resume.
+This module imports nothing from the loop: callbacks see a :class:`LoopState` (model, optimizer,
+metrics, position) and a small :class:`Context` (save a checkpoint, load weights, log), never the
+loop's internals. Callbacks keep their own resumable state (``state_dict``/``load_state_dict``),
+which every checkpoint stores under the callback's ``name``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from scrimmage.engine.loop import TrainLoop
+
+class Event(StrEnum):
+    """When callbacks run. The loop, as pseudocode::
+
+        FIT_START
+        while state.epoch < max_epochs and not state.should_stop:
+            EPOCH_START
+            for batch in the epoch's order:             # a resumed run starts at the saved position
+                loss = task.training_loss(model, batch)
+                backward(loss / accumulate)
+                if the accumulation window is full:
+                    clip gradients; optimizer.step(); schedule.step()
+                    state.global_step += 1
+                    OPTIMIZER_STEP
+            state.metrics = train loss + task.evaluate(model, val split)
+            plateau schedule.step(state.metrics[monitor])
+            state.epoch += 1
+            EPOCH_END                                    # state.metrics: this epoch's train/ and val/ values
+        FIT_END
+
+    Each value is the name of the :class:`Callback` hook it calls.
+    """
+
+    FIT_START = "on_fit_start"
+    EPOCH_START = "on_epoch_start"
+    OPTIMIZER_STEP = "on_optimizer_step"
+    EPOCH_END = "on_epoch_end"
+    FIT_END = "on_fit_end"
 
 
 @dataclass
 class LoopState:
-    """Where the loop is; saved in every checkpoint."""
+    """Where the loop is and what it trains. ``epoch``, ``global_step`` and the stop flags are saved."""
 
+    max_epochs: int
+    steps_per_epoch: int
+    model: Any = None
+    optimizer: Any = None
     epoch: int = 0
-    """Index of the epoch in progress (or next to run)."""
+    """Index of the epoch in progress (or next to run); after EPOCH_END, the number of epochs done."""
     global_step: int = 0
     """Optimizer steps taken so far."""
+    step_in_epoch: int = 0
+    """Optimizer steps taken in the current epoch (non-zero at EPOCH_START after a mid-epoch resume)."""
     should_stop: bool = False
     stop_reason: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    """The last finished epoch's metrics (``epoch`` is 1-based, like every epoch number users see)."""
+    history: list[dict[str, float]] = field(default_factory=list)
+    samples_seen: int = 0
+    train_seconds: float = 0.0
+    running_loss: Callable[[], float] = lambda: float("nan")
+    """Mean training loss of the epoch so far (a host sync: call it only when you need the number)."""
 
     def state_dict(self) -> dict[str, Any]:
-        return {"epoch": self.epoch, "global_step": self.global_step, "should_stop": self.should_stop, "stop_reason": self.stop_reason}
+        return {"epoch": self.epoch, "global_step": self.global_step, "should_stop": self.should_stop,
+                "stop_reason": self.stop_reason}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
         self.should_stop, self.stop_reason = bool(state["should_stop"]), str(state["stop_reason"])
 
 
+@dataclass
+class Context:
+    """What a callback may ask of the run: write a checkpoint, load weights, log, print."""
+
+    save_checkpoint: Callable[[Path], None]
+    load_weights: Callable[[Path], None]
+    log: Callable[[dict[str, float], int], None] = lambda metrics, step: None
+    print: Callable[[str], None] = lambda text: None
+    is_main_process: bool = True
+
+
 class Callback:
-    """Override the hooks you need. ``name`` keys the callback's state in checkpoints."""
+    """Override the hooks you need; one hook per :class:`Event`. ``name`` keys the saved state."""
 
     name = "callback"
 
-    def on_fit_start(self, loop: TrainLoop) -> None: ...
+    def on_fit_start(self, state: LoopState, ctx: Context) -> None: ...
 
-    def on_epoch_start(self, loop: TrainLoop) -> None: ...
+    def on_epoch_start(self, state: LoopState, ctx: Context) -> None: ...
 
-    def on_optimizer_step(self, loop: TrainLoop) -> None:
-        """After each optimizer step (``loop.state.global_step`` already incremented)."""
+    def on_optimizer_step(self, state: LoopState, ctx: Context) -> None:
+        """After each optimizer step (``state.global_step`` already counts it)."""
 
-    def on_epoch_end(self, loop: TrainLoop, metrics: dict[str, float]) -> None:
-        """After validation; ``metrics`` holds train/ and val/ values for the epoch."""
+    def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
+        """After validation; ``state.metrics`` holds this epoch's train/ and val/ values."""
 
-    def on_fit_end(self, loop: TrainLoop) -> None: ...
+    def on_fit_end(self, state: LoopState, ctx: Context) -> None: ...
 
     def state_dict(self) -> dict[str, Any]:
         return {}
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
+
+
+class Dispatcher:
+    """Calls each event's hook on the callbacks that override it, in order.
+
+    Hooks a callback leaves as the base no-op are skipped once, up front: the optimizer-step
+    event fires every step, and a Python call per callback per step shows on small models.
+    """
+
+    def __init__(self, callbacks: Sequence[Callback]):
+        self.callbacks = list(callbacks)
+        self._by_event = {
+            event: [getattr(cb, event.value) for cb in self.callbacks
+                    if getattr(type(cb), event.value) is not getattr(Callback, event.value)]
+            for event in Event
+        }
+
+    def __call__(self, event: Event, state: LoopState, ctx: Context) -> None:
+        for hook in self._by_event[event]:
+            hook(state, ctx)
+
+    def has(self, event: Event) -> bool:
+        return bool(self._by_event[event])

@@ -1,4 +1,4 @@
-"""Optimizers and LR schedules from config (torch.optim; schedules stepped per step or per epoch)."""
+"""Optimizers and LR schedules from their schemas (torch.optim; schedules stepped per step, epoch or metric)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from scrimmage.config.schema import OptimConfig, SchedulerConfig
+from scrimmage.errors import ConfigError
 
 
-def build_optimizer(params: Any, cfg: OptimConfig) -> torch.optim.Optimizer:
+def build_optimizer(params: Any, cfg: Any) -> torch.optim.Optimizer:
     # foreach: one fused kernel per op over all parameters instead of a Python loop per tensor;
     # torch only turns it on by default on CUDA, yet small models on CPU gain the most.
     if cfg.name == "adamw":
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas, foreach=True)
     if cfg.name == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas, foreach=True)
-    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum, foreach=True)
+    if cfg.nesterov and cfg.momentum == 0:
+        raise ConfigError("optim.nesterov needs optim.momentum > 0")
+    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum,
+                           nesterov=cfg.nesterov, foreach=True)
 
 
 @dataclass
@@ -47,10 +50,10 @@ class Schedule:
 
 
 def build_schedule(
-    optimizer: torch.optim.Optimizer, cfg: SchedulerConfig, *, steps_per_epoch: int, epochs: int, mode: str
+    optimizer: torch.optim.Optimizer, cfg: Any, *, steps_per_epoch: int, epochs: int, mode: str
 ) -> Schedule:
     total = max(1, steps_per_epoch * epochs)
-    floor = cfg.min_lr_ratio
+    floor = getattr(cfg, "min_lr_ratio", 0.0)
     lr_sched = torch.optim.lr_scheduler
     if cfg.name == "constant":  # a LambdaLR that is never stepped: same state, no per-step cost
         return Schedule(lr_sched.LambdaLR(optimizer, lambda step: 1.0), "never")

@@ -13,7 +13,9 @@ from scrimmage.errors import CheckpointError
 from scrimmage.paths import runs_dir
 
 # Keys that may change between the interrupted run and its resumption.
-RESUMABLE_CHANGES = ("trainer.epochs", "early_stopping.patience", "checkpoint.", "tracking.", "trainer.threads")
+RESUMABLE_CHANGES = ("trainer.epochs", "checkpoint.", "tracking.", "trainer.threads")
+# Callback options that may change too (keyed by callback name): extending patience is fine.
+RESUMABLE_CALLBACK_OPTIONS = ("patience",)
 
 
 def resolve_checkpoint(target: str, workdir: Path) -> Path:
@@ -49,8 +51,18 @@ def read_checkpoint_config(path: Path) -> dict[str, Any]:
     return state["config"]
 
 
+def _callbacks_by_name(config: dict[str, Any]) -> dict[str, Any]:
+    """Callbacks keyed by name, minus the options a resume may change (lists would compare by position)."""
+    return {
+        f"callbacks.{item.get('name')}.{key}": value
+        for item in config.get("callbacks") or [] for key, value in item.items()
+        if key not in RESUMABLE_CALLBACK_OPTIONS
+    }
+
+
 def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
-    old, new = flatten(saved), flatten(current)
+    old = flatten({k: v for k, v in saved.items() if k != "callbacks"}) | _callbacks_by_name(saved)
+    new = flatten({k: v for k, v in current.items() if k != "callbacks"}) | _callbacks_by_name(current)
     changed = sorted(
         key for key in set(old) | set(new)
         if old.get(key) != new.get(key) and not key.startswith(RESUMABLE_CHANGES)

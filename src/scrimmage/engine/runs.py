@@ -7,8 +7,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from scrimmage.paths import runs_dir
 
 
@@ -22,6 +20,8 @@ class RunInfo:
     best: dict[str, Any] | None
     test: dict[str, Any] | None
     mlflow_run_id: str | None
+    headline: tuple[str, Any] | None = None
+    """(metric, value) the run's report ranks by, on the test split."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -40,12 +40,16 @@ def _read_run(folder: Path) -> RunInfo:
     if result_file.is_file():
         result = json.loads(result_file.read_text())
         status, epochs, best, test = "finished", result["epochs_completed"], result["best"], result["test"]
+        rank_by = (result.get("report") or {}).get("rank_by")
+        headline = (rank_by, test.get(rank_by)) if rank_by else None
     else:
-        status, epochs, best, test = "started", None, None, None
+        status, epochs, best, test, headline = "started", None, None, None, None
         if last.is_file():
+            import torch
+
             status = "resumable"
             epochs = int(torch.load(last, map_location="cpu", weights_only=False)["loop"]["epoch"])
     return RunInfo(
         run_id=meta["run_id"], status=status, recipe=meta.get("recipe"), started=meta.get("started"),
-        epochs_completed=epochs, best=best, test=test, mlflow_run_id=meta.get("mlflow_run_id"),
+        epochs_completed=epochs, best=best, test=test, mlflow_run_id=meta.get("mlflow_run_id"), headline=headline,
     )

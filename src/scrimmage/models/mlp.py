@@ -10,7 +10,6 @@ import torch
 from torch import Tensor, nn
 
 from scrimmage.data.datamodule import InputSpec
-from scrimmage.models.registry import register_model
 
 _ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 
@@ -19,6 +18,7 @@ class MLP(nn.Module):
     def __init__(
         self,
         spec: InputSpec,
+        n_outputs: int,
         hidden: list[int],
         dropout: float = 0.0,
         activation: str = "gelu",
@@ -36,7 +36,7 @@ class MLP(nn.Module):
                 layers.append(nn.BatchNorm1d(size))
             layers += [_ACTIVATIONS[activation](), nn.Dropout(dropout)]
             width = size
-        layers.append(nn.Linear(width, len(spec.target_names)))
+        layers.append(nn.Linear(width, n_outputs))
         self.net = nn.Sequential(*layers)
 
     def forward(self, batch: dict[str, Tensor]) -> Tensor:
@@ -47,8 +47,3 @@ class MLP(nn.Module):
             parts.append(embedding(ids).flatten(1))
             column += n_cols
         return self.net(torch.cat(parts, dim=1))
-
-
-@register_model("mlp")
-def build_mlp(config, spec: InputSpec) -> nn.Module:
-    return MLP(spec, config.hidden, config.dropout, config.activation, config.embedding_dim, config.batch_norm)

@@ -1,8 +1,2 @@
-"""Built-in callbacks: early stopping, checkpoints, progress display, tracking."""
-
-from scrimmage.engine.callbacks.checkpointing import ModelCheckpoint
-from scrimmage.engine.callbacks.early_stopping import EarlyStopping
-from scrimmage.engine.callbacks.progress import RichProgress
-from scrimmage.engine.callbacks.tracking import TrackingCallback
-
-__all__ = ["EarlyStopping", "ModelCheckpoint", "RichProgress", "TrackingCallback"]
+"""Callbacks: early stopping (registered, from the recipe's ``callbacks:``) and the built-ins every run
+gets (tracking, checkpoints, progress). Import the modules you need; this package stays light."""

@@ -1,16 +1,11 @@
-"""Early stopping on a monitored metric (mode, patience, min_delta); remembers the best epoch."""
+"""Early stopping on the monitored metric (mode, patience, min_delta); remembers the best epoch."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from scrimmage.config.schema import EarlyStoppingConfig
-from scrimmage.engine.events import Callback
-from scrimmage.errors import ConfigError
-
-if TYPE_CHECKING:
-    from scrimmage.engine.loop import TrainLoop
+from scrimmage.engine.events import Callback, Context, LoopState
 
 
 def is_improvement(value: float, best: float | None, mode: str, min_delta: float) -> bool:
@@ -24,33 +19,30 @@ def is_improvement(value: float, best: float | None, mode: str, min_delta: float
 class EarlyStopping(Callback):
     name = "early_stopping"
 
-    def __init__(self, cfg: EarlyStoppingConfig):
-        self.cfg = cfg
+    def __init__(self, metric: str, mode: str, patience: int, min_delta: float):
+        self.metric, self.mode, self.patience, self.min_delta = metric, mode, patience, min_delta
         self.best: float | None = None
-        self.best_epoch: int = -1
+        self.best_epoch: int = 0  # 1-based; 0 = none yet
         self.bad_epochs = 0
 
-    def on_epoch_end(self, loop: TrainLoop, metrics: dict[str, float]) -> None:
-        if self.cfg.metric not in metrics:
-            raise ConfigError(
-                f"early_stopping.metric '{self.cfg.metric}' is not computed; available: {', '.join(sorted(metrics))}."
-            )
-        value = metrics[self.cfg.metric]
-        if is_improvement(value, self.best, self.cfg.mode, self.cfg.min_delta):
-            self.best, self.best_epoch, self.bad_epochs = value, int(metrics["epoch"]), 0
+    def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
+        value = state.metrics[self.metric]
+        if is_improvement(value, self.best, self.mode, self.min_delta):
+            self.best, self.best_epoch, self.bad_epochs = value, int(state.metrics["epoch"]), 0
         else:
             self.bad_epochs += 1
-        if self.cfg.enabled and self.bad_epochs > self.cfg.patience:
-            loop.state.should_stop = True
-            loop.state.stop_reason = (
-                f"early stopping: {self.cfg.metric} did not improve for {self.bad_epochs} epochs "
-                f"(best {self.best:.4f} at epoch {self.best_epoch + 1})"
-            )
+        if self.bad_epochs > self.patience:
+            state.should_stop = True
+            best = f"best {self.best:.4f} at epoch {self.best_epoch}" if self.best is not None else "never finite"
+            state.stop_reason = f"early stopping: {self.metric} did not improve for {self.bad_epochs} epochs ({best})"
 
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.best = state.get("best")
-        self.best_epoch = int(state.get("best_epoch", -1))
+        self.best_epoch = int(state.get("best_epoch", 0))
         self.bad_epochs = int(state.get("bad_epochs", 0))
+
+    def update_patience(self, patience: int) -> None:
+        self.patience = patience

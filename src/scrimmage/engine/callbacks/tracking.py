@@ -1,24 +1,15 @@
-"""Per-epoch metrics to MLflow in one batched call per epoch."""
+"""Per-epoch metrics to the tracker in one batched call per epoch (step = the 1-based epoch)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from scrimmage.engine.events import Callback
-
-if TYPE_CHECKING:
-    from scrimmage.engine.loop import TrainLoop
-    from scrimmage.tracking.mlflow_tracker import MlflowTracker
+from scrimmage.engine.events import Callback, Context, LoopState
 
 
 class TrackingCallback(Callback):
     name = "tracking"
 
-    def __init__(self, tracker: MlflowTracker):
-        self.tracker = tracker
-
-    def on_epoch_end(self, loop: TrainLoop, metrics: dict[str, float]) -> None:
-        values = {k: v for k, v in metrics.items() if k != "epoch"}
-        if loop.train_seconds > 0:
-            values["train/samples_per_s"] = loop.samples_seen / loop.train_seconds
-        self.tracker.log_metrics(values, step=int(metrics["epoch"]))
+    def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
+        values = {k: v for k, v in state.metrics.items() if k != "epoch"}
+        if state.train_seconds > 0:
+            values["train/samples_per_s"] = state.samples_seen / state.train_seconds
+        ctx.log(values, int(state.metrics["epoch"]))

@@ -1,0 +1,65 @@
+"""``scrimmage predict RUN_ID|CKPT [--OPTION VALUE ...] [--json]``: predictions from a trained model.
+
+The options after the target select what to predict and belong to the dataset's predictor
+(e.g. ``nfl-pregame``: ``--season 2019 --week 10`` or ``--games fixtures.csv``); the core passes
+them through by name, so this command names no dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.errors import ArgumentError
+
+
+def parse_query(args: list[str]) -> dict[str, str]:
+    """``["--season", "2019", "--week=10"]`` → ``{"season": "2019", "week": "10"}``."""
+    query: dict[str, str] = {}
+    items = list(args)
+    while items:
+        item = items.pop(0)
+        if not item.startswith("--") or item == "--":
+            raise ArgumentError(f"unexpected argument '{item}'; selection options look like --season 2019")
+        key, eq, value = item[2:].partition("=")
+        if not eq:
+            if not items or items[0].startswith("--"):
+                raise ArgumentError(f"option --{key} needs a value, e.g. --{key} VALUE")
+            value = items.pop(0)
+        query[key.replace("-", "_")] = value
+    return query
+
+
+@user_errors
+def predict(
+    ctx: typer.Context,
+    target: str = typer.Argument(..., help="Run id (uses its best.ckpt) or a .ckpt file."),
+    json_out: bool = typer.Option(False, "--json", help="Print the predictions as one JSON object on the last stdout line."),
+    workdir: Path | None = WORKDIR_OPTION,
+) -> None:
+    """Predict with a trained model. Selection options depend on the dataset (see `scrimmage list predictors`)."""
+    from scrimmage.export.checkpoint import load_model
+
+    query = parse_query(list(ctx.args))
+    root = workdir_from(ctx, workdir)
+    loaded = load_model(target, root)
+    rows = loaded.predict(root, **query)
+    payload: dict[str, Any] = {"run_id": loaded.run_id, "checkpoint": str(loaded.path), "predictions": rows}
+    out = err_console if json_out else console
+    _print_rows(out, rows, f"{len(rows)} predictions from {loaded.run_id or loaded.path}")
+    if json_out:
+        emit_json(payload)
+
+
+def _print_rows(out: Any, rows: list[dict[str, Any]], title: str) -> None:
+    table = Table(title=title, title_justify="left")
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column, justify="right" if isinstance(rows[0][column], (int, float)) else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v) for v in row.values()))
+    out.print(table)

@@ -1,0 +1,280 @@
+"""``run(config) -> RunResult``: the one path to train, used by the CLI, tune, campaign workers and tests.
+
+The run knows no dataset, task or model by name: the recipe's components build themselves
+(``config.data.build``, ``config.task.build`` ...), a domain's report is looked up by the
+dataset's name in the report registry, and the result is a generic table.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from scrimmage.config.loader import config_to_dict, config_to_yaml, flatten
+from scrimmage.config.registry import LOSSES, REPORTS
+from scrimmage.config.schema import RunConfig
+from scrimmage.data.datamodule import DataBundle
+from scrimmage.engine.callbacks.checkpointing import ModelCheckpoint
+from scrimmage.engine.callbacks.progress import RichProgress
+from scrimmage.engine.callbacks.tracking import TrackingCallback
+from scrimmage.engine.events import Callback
+from scrimmage.engine.loop import TrainLoop, make_fabric
+from scrimmage.engine.resume import check_compatible, read_checkpoint_config, resolve_checkpoint
+from scrimmage.engine.rng import seed_everything
+from scrimmage.errors import ConfigError, TrainingInterrupted
+from scrimmage.io import atomic_path, atomic_write_text
+from scrimmage.paths import resolve_workdir, runs_dir
+from scrimmage.tracking.naming import run_name
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: str
+    mlflow_run_id: str | None
+    epochs_completed: int
+    stop_reason: str
+    best: dict[str, Any]
+    val: dict[str, float]
+    test: dict[str, float]
+    baselines: dict[str, dict[str, float]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+    """The result table (rows = model and baselines, columns, notes, extras) the CLI prints."""
+    predictions: str | None = None
+    """CSV of the test predictions per example (ids, targets, predictions)."""
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    train_samples_per_s: float = 0.0
+    data: dict[str, Any] = field(default_factory=dict)
+    world_size: int = 1
+    """Processes that trained together (DDP); each returns a result, only the main one reports."""
+    is_main_process: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def run(
+    config: RunConfig,
+    *,
+    workdir: str | Path | None = None,
+    recipe: str | None = None,
+    resume: str | None = None,
+    tracking_uri: str | None = None,
+    console: Console | None = None,
+    progress: bool = True,
+    callbacks: list[Callback] | None = None,
+) -> RunResult:
+    """Train ``config`` and report on its test split; the one path every command and test takes."""
+    started = time.perf_counter()
+    workdir = resolve_workdir(workdir)
+    console = console or Console(stderr=True, quiet=not progress)
+    checkpoint = resolve_checkpoint(resume, workdir) if resume else None
+    if checkpoint is not None:
+        check_compatible(read_checkpoint_config(checkpoint), config_to_dict(config))
+
+    seed_everything(config.trainer.seed, config.trainer.deterministic)
+    bundle = config.data.build(workdir)
+    task = config.task.build(bundle.spec)
+    task.setup_training(config.loss or LOSSES.validate(task.default_loss()), bundle.splits["train"])
+    model = task.build_model(config.model.build(bundle.spec, task.n_outputs()), bundle.splits["train"])
+    check_monitored(config.monitor.metric, [*LOOP_METRICS, *task.metric_names("val")])
+    fabric = make_fabric(config)
+    fabric.launch()  # one process per device: started here by re-running the command (or by torchrun)
+
+    # Everything that can be wrong with the inputs has been checked: now write (rank 0 only).
+    main_process = fabric.is_global_zero
+    if main_process:
+        sizes = ", ".join(f"{len(split):,} {name}" for name, split in bundle.splits.items())
+        console.print(f"data {config.data.name}: {sizes} examples, {bundle.spec.n_features} features; "
+                      f"{fabric.world_size} process(es) on {fabric.device.type}", markup=False, highlight=False)
+    tracker = None
+    if main_process:
+        run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
+        tracker = _open_tracker(config, workdir, tracking_uri, meta, recipe, bundle.info)
+    meta = fabric.broadcast(meta if main_process else None, src=0)
+    run_dir = runs_dir(workdir) / meta["run_id"]
+    saver = ModelCheckpoint(run_dir / "checkpoints", config.checkpoint, config.monitor)
+    chain: list[Callback] = [component.build(config) for component in config.callbacks]
+    if tracker is not None:
+        chain.append(TrackingCallback())
+    chain += [saver, *(callbacks or [])]
+    if progress and main_process:
+        chain.append(RichProgress(console, watch=(config.monitor.metric,)))
+
+    log = tracker.log_metrics if tracker is not None else None
+    loop = TrainLoop(config, fabric, model, task, bundle, chain, log=log,
+                     print_fn=lambda text: console.print(text, markup=False, highlight=False))
+    if checkpoint is not None:
+        loop.load_checkpoint(checkpoint)
+        if main_process:
+            console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}",
+                          markup=False, highlight=False)
+    try:
+        loop.fit()
+    except KeyboardInterrupt:
+        if tracker is not None:
+            tracker.end("KILLED")
+        raise TrainingInterrupted(
+            f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. "
+            f"Continue from the last checkpoint with: scrimmage train {recipe or 'RECIPE'} --resume {meta['run_id']}"
+        ) from None
+    except BaseException:
+        if tracker is not None:
+            tracker.end("FAILED")
+        raise
+
+    if config.checkpoint.restore_best and saver.best_path.exists():
+        loop.load_weights(saver.best_path)
+    loop.model.eval()
+    evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
+    report = task.report(bundle, "test", evaluation)
+    domain_report = REPORTS.get(config.data.name)
+    if domain_report is not None:
+        report = domain_report(bundle, "test", evaluation, report)
+    test = {k.removeprefix("test/"): v for k, v in evaluation.metrics.items()} | report.rows["model"]
+
+    result = RunResult(
+        run_id=meta["run_id"],
+        run_dir=str(run_dir),
+        mlflow_run_id=meta.get("mlflow_run_id"),
+        epochs_completed=loop.state.epoch,
+        stop_reason=loop.state.stop_reason or "max epochs",
+        best=_best(loop.state.history, config.monitor.metric, config.monitor.mode),
+        val={k.removeprefix("val/"): v for k, v in (loop.history[-1] if loop.history else {}).items() if k.startswith("val/")},
+        test=test,
+        baselines={name: row for name, row in report.rows.items() if name != "model"},
+        report=report.to_dict(),
+        checkpoints=saver.checkpoint_paths(),
+        seconds=time.perf_counter() - started,
+        train_samples_per_s=loop.state.samples_seen / loop.state.train_seconds if loop.state.train_seconds else 0.0,
+        data=bundle.info,
+        world_size=fabric.world_size,
+        is_main_process=main_process,
+    )
+    if main_process:
+        predictions = save_predictions(run_dir / "predictions" / "test.csv", task, evaluation, bundle, "test")
+        result.predictions = str(predictions)
+        if tracker is not None:
+            tracker.log_artifact(predictions, "predictions")
+            _log_final(tracker, result, loop)
+        atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
+    return result
+
+
+LOOP_METRICS = ("train/loss", "lr")
+
+
+def check_monitored(metric: str, available: list[str]) -> None:
+    if metric not in available:
+        close = difflib.get_close_matches(metric, available, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"monitor.metric '{metric}' is not computed by this task.{hint} Available: {', '.join(available)}.")
+
+
+def _best(history: list[dict[str, float]], metric: str, mode: str) -> dict[str, Any]:
+    finite = [(m[metric], int(m["epoch"])) for m in history if metric in m and math.isfinite(m[metric])]
+    if not finite:
+        return {"metric": metric, "value": None, "epoch": None}
+    value, epoch = (min if mode == "min" else max)(finite, key=lambda item: item[0])
+    return {"metric": metric, "value": value, "epoch": epoch}
+
+
+def save_predictions(path: Path, task: Any, evaluation: Any, bundle: DataBundle, split: str) -> Path:
+    """Per-example test predictions (ids, targets, predictions) as CSV, written atomically."""
+    import pandas as pd
+
+    columns = task.prediction_columns(evaluation)
+    frame = bundle.frames.get(split)
+    ids = frame[list(bundle.id_columns)].reset_index(drop=True) if frame is not None and bundle.id_columns else None
+    table = pd.DataFrame(columns)
+    if ids is not None and len(ids) == len(table):
+        table = pd.concat([ids, table], axis=1)
+    with atomic_path(path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    return path
+
+
+def _open_run_dir(
+    config: RunConfig, workdir: Path, recipe: str | None, checkpoint: Path | None
+) -> tuple[Path, dict[str, Any]]:
+    """Reuse the run folder of a resumed checkpoint; otherwise create ``runs/<run name>/``."""
+    if checkpoint is not None and (checkpoint.parent.parent / "run.json").is_file():
+        run_dir = checkpoint.parent.parent
+        return run_dir, json.loads((run_dir / "run.json").read_text())
+    root = runs_dir(workdir)
+    name = run_name(config.tracking.experiment, config.model.name, config.tracking.variant, taken=root)
+    run_dir = root / name
+    (run_dir / "checkpoints").mkdir(parents=True)
+    meta = {
+        "run_id": name,
+        "recipe": recipe,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "resumed_from": str(checkpoint) if checkpoint else None,
+    }
+    atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))
+    atomic_write_text(run_dir / "run.json", json.dumps(meta, indent=2))
+    return run_dir, meta
+
+
+def _open_tracker(
+    config: RunConfig, workdir: Path, uri: str | None, meta: dict[str, Any], recipe: str | None, data_info: dict[str, Any]
+):
+    if not config.tracking.enabled:
+        return None
+    from scrimmage.tracking.environment import environment_info
+    from scrimmage.tracking.mlflow_tracker import MlflowTracker, default_tracking_uri
+
+    tracker = MlflowTracker(
+        uri or config.tracking.uri or default_tracking_uri(workdir), config.tracking.experiment, workdir / "mlartifacts"
+    )
+    resumed = meta.get("mlflow_run_id")
+    dataset_version = config.tracking.dataset_version
+    if dataset_version == "auto":
+        dataset_version = str(data_info.get("dataset_version", "unknown"))
+    environment = environment_info()
+    tags = {
+        "recipe": recipe or "",
+        "model_type": config.model.name,
+        "task": config.task.name,
+        "dataset": config.data.name,
+        "dataset_version": dataset_version,
+        "experiment_type": config.tracking.experiment_type,
+        "variant": config.tracking.variant,
+        "scrimmage.run_id": meta["run_id"],
+        **{f"env.{k}": v for k, v in environment.items()},
+        **config.tracking.tags,
+    }
+    tracker.start(meta["run_id"], tags, resume_run_id=resumed)
+    if not resumed:
+        tracker.log_params(flatten(config_to_dict(config)))
+        tracker.log_text(config_to_yaml(config), "config/resolved.yaml")
+        tracker.log_text(json.dumps(environment, indent=2), "environment.json")
+        meta["mlflow_run_id"] = tracker.run_id
+        meta["tracking_uri"] = tracker.uri
+        run_dir = runs_dir(workdir) / meta["run_id"]
+        atomic_write_text(run_dir / "run.json", json.dumps(meta, indent=2))
+    return tracker
+
+
+def _log_final(tracker: Any, result: RunResult, loop: TrainLoop) -> None:
+    final: dict[str, float] = {}
+    if result.best["value"] is not None:
+        final["best/" + result.best["metric"].replace("/", "_")] = result.best["value"]
+        final["best/epoch"] = result.best["epoch"]
+    final.update({f"test/{k}": v for k, v in result.test.items() if isinstance(v, (int, float))})
+    for name, metrics in result.baselines.items():
+        final.update({f"baseline/{name}/{k}": v for k, v in metrics.items() if isinstance(v, (int, float))})
+    final["train/samples_per_s_overall"] = result.train_samples_per_s
+    tracker.log_metrics(final, step=loop.state.epoch)
+    tracker.set_tags({f"checkpoint.{k}": v for k, v in result.checkpoints.items()} | {"stop_reason": result.stop_reason})
+    tracker.log_text(json.dumps(result.to_dict(), indent=2, default=str), "result.json")
+    tracker.end("FINISHED")

@@ -1,0 +1,105 @@
+"""The task protocol: what the loop needs from a kind of problem (compare Composer's ``ComposerModel``).
+
+A task wraps the network for the data's spec (input scaling, target scaling where it applies),
+computes the training loss, evaluates a split into metrics and predictions, names the metrics an
+epoch reports, and builds the result report (the model beside its baselines) that the CLI prints
+and ``--json`` emits without knowing the domain. The loop is typed against :class:`Task` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+    from torch import Tensor, nn
+
+    from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+
+
+@dataclass
+class Evaluation:
+    """A split's metrics (keys ``<prefix>/<metric>``) with the predictions and targets they came from."""
+
+    metrics: dict[str, float]
+    predictions: Tensor
+    """Real units for regression; probabilities for classification."""
+    targets: Tensor
+
+
+@dataclass
+class Report:
+    """A result table: rows are the model and its baselines, columns are metrics.
+
+    ``rows["model"]`` is the model; the rest are baselines. ``columns`` maps a metric key to its
+    header, in display order; ``rank_by`` orders the rows (``lower_is_better`` says which way).
+    ``extras`` holds structured results that are not per-row metrics (a confusion matrix, a
+    betting record); ``notes`` are lines printed under the table.
+    """
+
+    title: str
+    rows: dict[str, dict[str, Any]]
+    columns: dict[str, str]
+    rank_by: str
+    lower_is_better: bool = True
+    notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def ranked(self) -> list[tuple[str, dict[str, Any]]]:
+        def key(item: tuple[str, dict[str, Any]]) -> float:
+            value = item[1].get(self.rank_by)
+            if not isinstance(value, (int, float)) or value != value:
+                return float("inf")
+            return float(value) if self.lower_is_better else -float(value)
+
+        return sorted(self.rows.items(), key=key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class Task(Protocol):
+    """One kind of problem. Registered by ``task.name``; built from its schema and the data's spec."""
+
+    name: str
+
+    def n_outputs(self) -> int:
+        """Width of the network's output layer."""
+
+    def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
+        """Wrap ``net`` so it takes raw inputs and returns real units / logits; statistics from ``train``
+        (None when rebuilding from a checkpoint, whose buffers then fill them)."""
+
+    def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
+        """Build the loss (class weights and the like come from the training split)."""
+
+    def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
+        """The split as the training loss wants it (scaled once, not per step)."""
+
+    def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """Loss of a prepared batch and its detached parts (per target, per head ...)."""
+
+    def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
+        """Metrics and predictions of a raw split."""
+
+    def metric_names(self, prefix: str = "val") -> list[str]:
+        """Every metric an epoch reports (what ``monitor.metric`` may name)."""
+
+    def report(self, data: DataBundle, split: str, evaluation: Evaluation) -> Report:
+        """The model beside the task's generic baselines (a domain may extend it)."""
+
+    def prediction_columns(self, evaluation: Evaluation) -> dict[str, np.ndarray]:
+        """Per-example columns (targets, predictions) for the saved predictions file."""
+
+    def decode(self, outputs: Tensor) -> dict[str, np.ndarray]:
+        """Model outputs (from ``model(batch)``) → named prediction columns."""
+
+
+def named(metrics: dict[str, float], prefix: str) -> dict[str, float]:
+    return {f"{prefix}/{k}": v for k, v in metrics.items()}
+
+
+def spec_of(data: DataBundle | InputSpec) -> InputSpec:
+    return getattr(data, "spec", data)  # type: ignore[return-value]

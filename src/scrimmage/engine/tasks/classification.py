@@ -1,0 +1,173 @@
+"""Classification on logits: binary (one logit), multi-class (softmax) and multi-label (one sigmoid per label).
+
+Inputs are standardised per feature; targets are not (they are classes). ``y`` holds class
+indices (binary, multi-class) or 0/1 per label (multi-label). Class weights are either given or
+"balanced" (inverse training frequency, ``n / (K * count)``). Baseline: the training class
+frequencies (the majority class as the pick).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.engine.tasks.base import Evaluation, Report, named
+from scrimmage.engine.tasks.scaling import Standardized, unwrap
+from scrimmage.errors import ConfigError, DataError
+from scrimmage.metrics.classification import binary_metrics, confusion_matrix, log_loss, multiclass_metrics
+
+COLUMNS = {"n": "n", "accuracy": "accuracy", "log_loss": "log loss", "macro_f1": "macro F1", "auroc": "AUROC", "ece": "ECE"}
+
+
+class ClassificationTask:
+    name = "classification"
+
+    def __init__(self, spec: InputSpec, mode: str, class_weights: str | list[float], ece_bins: int):
+        if not spec.class_names:
+            raise DataError("the dataset gives no class_names; a classification task needs them (InputSpec.class_names)")
+        self.spec = spec
+        self.classes = spec.class_names
+        if mode == "auto":
+            mode = "multilabel" if len(spec.target_names) > 1 else ("binary" if len(self.classes) == 2 else "multiclass")
+        self.mode = mode
+        self.class_weights_option = class_weights
+        self.ece_bins = ece_bins
+        self.loss: Any = None
+        self.class_weights: tuple[float, ...] | None = None
+
+    def n_outputs(self) -> int:
+        return 1 if self.mode == "binary" else len(self.classes)
+
+    def default_loss(self) -> dict[str, Any]:
+        return {"name": "cross_entropy"}
+
+    def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
+        model = Standardized(net, self.spec.n_features, None)
+        if train is not None:
+            model.fit(train.tensors["x"], mask=train.tensors.get("mask"))
+        return model
+
+    def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
+        from scrimmage.losses.configs import LossInfo
+
+        if getattr(loss_config, "kind", "") != "classification":
+            raise ConfigError(f"loss.name '{loss_config.name}' is not a classification loss; use cross_entropy or focal.")
+        self._check_targets(train.tensors["y"], "train")
+        self.class_weights = self._class_weights(train.tensors["y"])
+        self.loss = loss_config.build(LossInfo(self.mode, self.spec.target_names, self.classes, self.class_weights))
+
+    def _check_targets(self, y: Tensor, split: str) -> None:
+        if self.mode == "multilabel":
+            if y.dim() != 2 or y.shape[1] != len(self.classes):
+                raise DataError(f"multi-label targets must be [N, {len(self.classes)}], got {list(y.shape)} in {split}")
+            return
+        if y.dim() != 1 or (y.dtype.is_floating_point and not torch.equal(y, y.round())):
+            raise DataError(f"{self.mode} targets must be class indices of shape [N], got {list(y.shape)} {y.dtype} in {split}")
+        if len(y) and (int(y.min()) < 0 or int(y.max()) >= len(self.classes)):
+            raise DataError(f"{split} targets hold class ids outside 0..{len(self.classes) - 1} ({list(self.classes)})")
+
+    def _class_weights(self, y: Tensor) -> tuple[float, ...] | None:
+        option = self.class_weights_option
+        if option == "none":
+            return None
+        if isinstance(option, list):
+            if len(option) != len(self.classes):
+                raise ConfigError(f"task.class_weights has {len(option)} values for {len(self.classes)} classes {list(self.classes)}")
+            return tuple(float(w) for w in option)
+        counts = y.float().sum(0) if self.mode == "multilabel" else torch.bincount(y.long(), minlength=len(self.classes)).float()
+        if self.mode == "multilabel":  # positive weight per label: negatives / positives
+            return tuple(float(w) for w in ((len(y) - counts) / counts.clamp_min(1)))
+        weights = len(y) / (len(self.classes) * counts.clamp_min(1))
+        return tuple(float(w) for w in weights)
+
+    def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
+        scaler = unwrap(model)
+        with torch.no_grad():
+            tensors = dict(split.tensors)
+            tensors["x"] = scaler.scale_inputs(tensors["x"].float())
+        return TensorSplit(tensors)
+
+    def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        return self.loss(model(batch, prepared=True), batch["y"])
+
+    def metric_names(self, prefix: str = "val") -> list[str]:
+        names = ["loss", "accuracy", "log_loss", "macro_f1", "auroc", "ece"]
+        if self.mode == "binary":
+            names += ["f1", "precision", "recall", "brier"]
+        return [f"{prefix}/{n}" for n in names]
+
+    def probabilities(self, logits: Tensor) -> Tensor:
+        logits = logits.float()
+        if self.mode == "multiclass":
+            return torch.softmax(logits, dim=-1)
+        prob = torch.sigmoid(logits)
+        return torch.cat([1 - prob, prob], dim=1) if self.mode == "binary" else prob
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
+        logits = [model(batch).float() for batch in split.batches(batch_size)]
+        out = torch.cat(logits) if logits else torch.empty(0, self.n_outputs())
+        target = split.tensors["y"]
+        metrics: dict[str, float] = {}
+        if self.loss is not None and len(target):
+            metrics["loss"] = float(self.loss(out, target)[0])
+        prob = self.probabilities(out)
+        metrics.update(self.score(prob, target))
+        return Evaluation(named(metrics, prefix), prob, target)
+
+    def score(self, prob: Tensor, target: Tensor) -> dict[str, float]:
+        if self.mode == "multilabel":
+            per_label = [binary_metrics(prob[:, k].numpy(), target[:, k].numpy()) for k in range(len(self.classes))]
+            keys = ("accuracy", "auroc", "ece", "f1")
+            out = {k: float(np.nanmean([m.get(k, float("nan")) for m in per_label])) for k in keys}
+            out["macro_f1"] = out.pop("f1")
+            eps = 1e-7
+            p = prob.clamp(eps, 1 - eps)
+            out["log_loss"] = float(-(target * p.log() + (1 - target) * (1 - p).log()).mean())
+            return out
+        out = multiclass_metrics(prob, target.long(), self.ece_bins)
+        if self.mode == "binary":
+            extra = binary_metrics(prob[:, 1].numpy(), target.long().numpy())
+            out |= {k: extra[k] for k in ("f1", "precision", "recall", "brier") if k in extra}
+        return out
+
+    def report(self, data: DataBundle, split: str, evaluation: Evaluation) -> Report:
+        prefix = f"{split}/"
+        n = len(evaluation.targets)
+        model_row = {k.removeprefix(prefix): v for k, v in evaluation.metrics.items()} | {"n": n}
+        rows = {"model": model_row}
+        extras: dict[str, Any] = {"classes": list(self.classes)}
+        if self.mode != "multilabel":
+            train_y = data.splits["train"].tensors["y"].long()
+            freq = torch.bincount(train_y, minlength=len(self.classes)).float()
+            freq = freq / freq.sum()
+            prior = freq.expand(n, -1).clone()
+            rows["majority"] = self.score(prior, evaluation.targets.long()) | {"n": n}
+            rows["majority"]["log_loss"] = log_loss(prior, evaluation.targets.long())
+            pred = evaluation.predictions.argmax(1)
+            extras["confusion_matrix"] = confusion_matrix(pred, evaluation.targets.long(), len(self.classes))
+        return Report(f"{split} set", rows, dict(COLUMNS), rank_by="log_loss", extras=extras)
+
+    def prediction_columns(self, evaluation: Evaluation) -> dict[str, np.ndarray]:
+        target = evaluation.targets.cpu().numpy()
+        names = np.asarray(self.classes, dtype=object)
+        if self.mode == "multilabel":
+            truth = {f"{c}": target[:, i] for i, c in enumerate(self.classes)}
+        else:
+            truth = {"label": names[target.astype(np.int64)]}
+        return truth | self.decode_probabilities(evaluation.predictions)
+
+    def decode(self, outputs: Tensor) -> dict[str, np.ndarray]:
+        return self.decode_probabilities(self.probabilities(outputs))
+
+    def decode_probabilities(self, prob: Tensor) -> dict[str, np.ndarray]:
+        values = prob.detach().float().cpu().numpy()
+        out: dict[str, np.ndarray] = {}
+        if self.mode != "multilabel":
+            out["pred"] = np.asarray(self.classes, dtype=object)[values.argmax(1)]
+        out |= {f"prob_{c}": values[:, i] for i, c in enumerate(self.classes)}
+        return out

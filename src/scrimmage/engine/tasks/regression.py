@@ -1,0 +1,95 @@
+"""Multi-target regression: loss on standardised targets, metrics in real units.
+
+Targets are standardised with training-split statistics (so targets on different scales weigh
+alike in the loss); the statistics live in the model's buffers, so a saved or exported model
+predicts in real units. Baseline: the training mean of each target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.engine.tasks.base import Evaluation, Report, named
+from scrimmage.engine.tasks.scaling import Standardized, unwrap
+from scrimmage.errors import ConfigError
+from scrimmage.metrics.regression import regression_metrics
+
+
+class RegressionTask:
+    name = "regression"
+
+    def __init__(self, spec: InputSpec):
+        self.spec = spec
+        self.target_names = spec.target_names
+        self.loss: Any = None
+
+    def n_outputs(self) -> int:
+        return len(self.target_names)
+
+    def default_loss(self) -> dict[str, Any]:
+        return {"name": "mse"}
+
+    def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
+        model = Standardized(net, self.spec.n_features, len(self.target_names))
+        if train is not None:
+            model.fit(train.tensors["x"], train.tensors["y"], train.tensors.get("mask"))
+        return model
+
+    def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
+        from scrimmage.losses.configs import LossInfo
+
+        if getattr(loss_config, "kind", "") != "regression":
+            raise ConfigError(f"loss.name '{loss_config.name}' is not a regression loss; use mse, huber or l1 with task regression.")
+        self.loss = loss_config.build(LossInfo("regression", self.target_names))
+
+    def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
+        scaler = unwrap(model)
+        with torch.no_grad():
+            tensors = dict(split.tensors)
+            tensors["x"] = scaler.scale_inputs(tensors["x"].float())
+            tensors["y"] = scaler.scale_targets(tensors["y"].float())
+        return TensorSplit(tensors)
+
+    def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
+        return self.loss(model(batch, prepared=True), batch["y"])
+
+    def metric_names(self, prefix: str = "val") -> list[str]:
+        per_target = [f"{prefix}/{name}_{kind}" for name in self.target_names for kind in ("rmse", "mae")]
+        return [f"{prefix}/loss", *per_target]
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, split: TensorSplit, batch_size: int) -> Tensor:
+        outputs = [model(batch).float() for batch in split.batches(batch_size)]
+        return torch.cat(outputs) if outputs else torch.empty(0, len(self.target_names))
+
+    @torch.no_grad()
+    def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
+        scaler = unwrap(model)
+        pred = self.predict(model, split, batch_size)
+        target = split.tensors["y"].float()
+        metrics = {f"{prefix}/loss": float(self.loss(scaler.scale_targets(pred), scaler.scale_targets(target))[0])} if self.loss else {}
+        metrics.update(named(regression_metrics(pred, target, self.target_names), prefix))
+        return Evaluation(metrics, pred, target)
+
+    def report(self, data: DataBundle, split: str, evaluation: Evaluation) -> Report:
+        prefix = f"{split}/"
+        model_row = {k.removeprefix(prefix): v for k, v in evaluation.metrics.items()} | {"n": len(evaluation.targets)}
+        train_mean = data.splits["train"].tensors["y"].float().mean(0)
+        mean_pred = train_mean.expand_as(evaluation.targets)
+        baseline = regression_metrics(mean_pred, evaluation.targets, self.target_names) | {"n": len(evaluation.targets)}
+        columns = {"n": "n"} | {f"{t}_{kind}": f"{t} {kind}" for t in self.target_names for kind in ("rmse", "mae")}
+        return Report(f"{split} set", {"model": model_row, "train_mean": baseline}, columns,
+                      rank_by=f"{self.target_names[0]}_rmse")
+
+    def prediction_columns(self, evaluation: Evaluation) -> dict[str, np.ndarray]:
+        truth = evaluation.targets.cpu().numpy()
+        return {name: truth[:, i] for i, name in enumerate(self.target_names)} | self.decode(evaluation.predictions)
+
+    def decode(self, outputs: Tensor) -> dict[str, np.ndarray]:
+        values = outputs.detach().float().cpu().numpy()
+        return {f"{name}_pred": values[:, i] for i, name in enumerate(self.target_names)}

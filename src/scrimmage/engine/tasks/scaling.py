@@ -1,0 +1,70 @@
+"""Input and target standardisation held in the model's buffers, fitted once on the training split.
+
+Why in the model: a checkpoint or an export then takes raw features and returns real units by
+itself. Why ``prepared=True``: the training loop standardises its splits once, up front, and
+asks the network for standardised outputs, so nothing is rescaled per step (on small models the
+two extra element-wise passes per step cost more than a layer).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+EPS = 1e-6
+
+
+def feature_stats(x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """Per-feature mean and std over rows (and time steps of ``[N, T, F]`` sequences, where ``mask`` is true)."""
+    x = x.float()
+    if x.dim() > 2:
+        rows = x.reshape(-1, x.shape[-1])
+        if mask is not None:
+            rows = rows[mask.reshape(-1).bool()]
+        x = rows
+    if x.shape[0] < 2:
+        return torch.zeros(x.shape[-1]), torch.ones(x.shape[-1])
+    return x.mean(0), x.std(0).clamp_min(EPS)
+
+
+class Standardized(nn.Module):
+    """``net`` behind input standardisation and (optionally) target un-standardisation."""
+
+    def __init__(self, net: nn.Module, n_features: int, n_targets: int | None):
+        super().__init__()
+        self.net = net
+        self.register_buffer("x_mean", torch.zeros(n_features))
+        self.register_buffer("x_std", torch.ones(n_features))
+        self.scales_targets = n_targets is not None
+        if n_targets is not None:
+            self.register_buffer("target_mean", torch.zeros(n_targets))
+            self.register_buffer("target_std", torch.ones(n_targets))
+
+    def fit(self, x: Tensor, y: Tensor | None = None, mask: Tensor | None = None) -> Standardized:
+        mean, std = feature_stats(x, mask)
+        self.x_mean.copy_(mean)
+        self.x_std.copy_(std)
+        if self.scales_targets and y is not None:
+            y = y.float()
+            self.target_mean.copy_(y.mean(0))
+            self.target_std.copy_(y.std(0).clamp_min(EPS))
+        return self
+
+    def scale_inputs(self, x: Tensor) -> Tensor:
+        return (x - self.x_mean) / self.x_std
+
+    def scale_targets(self, y: Tensor) -> Tensor:
+        return (y - self.target_mean) / self.target_std if self.scales_targets else y
+
+    def forward(self, batch: dict[str, Tensor], prepared: bool = False) -> Tensor:
+        if prepared:  # inputs already scaled; return scaled outputs (what the training loss compares)
+            return self.net(batch)
+        out = self.net({**batch, "x": self.scale_inputs(batch["x"])})
+        return out * self.target_std + self.target_mean if self.scales_targets else out
+
+
+def unwrap(model: nn.Module) -> Standardized:
+    """The :class:`Standardized` module inside Fabric / DDP wrappers."""
+    while not isinstance(model, Standardized):
+        model = model.module
+    return model

@@ -1,0 +1,1 @@
+"""Models out of runs: rebuild a trained model from its checkpoint alone (``load_model``)."""

@@ -1,0 +1,109 @@
+"""Rebuild a trained model from its checkpoint file alone, and predict with it.
+
+A checkpoint holds the resolved config, the task name, the input spec (feature names,
+categorical cardinalities and vocabularies), the scaler statistics (in the model's buffers) and
+the data version, so nothing is re-ingested or re-built to get the model back. New examples
+come from the dataset's registered predictor (e.g. ``nfl-pregame`` builds pregame features for
+chosen games from the ingested history).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from scrimmage.config.loader import validate_config
+from scrimmage.config.registry import PREDICTORS
+from scrimmage.config.schema import RunConfig
+from scrimmage.data.datamodule import InputSpec
+from scrimmage.engine.tasks.base import Task
+from scrimmage.errors import ArgumentError, CheckpointError, ConfigError
+from scrimmage.paths import resolve_workdir, runs_dir
+
+
+@dataclass
+class LoadedModel:
+    """A trained model with what it needs to predict: config, task, input spec."""
+
+    path: Path
+    config: RunConfig
+    task: Task
+    spec: InputSpec
+    model: nn.Module
+    data_version: str
+    run_id: str | None
+
+    @torch.no_grad()
+    def predict_tensors(self, tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
+        """Raw input tensors (``x``, ``cat`` ...) → named prediction columns (real units / probabilities)."""
+        return self.task.decode(self.model(tensors))
+
+    def predict(self, workdir: str | Path | None = None, **query: Any) -> list[dict[str, Any]]:
+        """Predictions for the examples ``query`` selects (what it may say depends on the dataset)."""
+        predictor = PREDICTORS.get(self.config.data.name)
+        if predictor is None:
+            raise ArgumentError(
+                f"{self.path} is a {self.config.task.name} model on dataset '{self.config.data.name}', which has no "
+                f"registered predictor; datasets with one: {', '.join(PREDICTORS.describe()) or 'none'}."
+            )
+        return predictor(self, resolve_workdir(workdir), **query)
+
+
+def resolve_model_checkpoint(target: str | Path, workdir: str | Path | None = None) -> Path:
+    """A ``.ckpt`` path, or a run id (its best.ckpt, else last.ckpt)."""
+    text = str(target)
+    path = Path(text).expanduser()
+    if text.endswith(".ckpt") or path.is_file():
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint not found: {path}. Pass an existing .ckpt file or a run id.")
+        return path.resolve()
+    root = runs_dir(resolve_workdir(workdir))
+    folder = root / text
+    if not folder.is_dir():
+        for meta in root.glob("*/run.json") if root.is_dir() else []:
+            try:
+                if json.loads(meta.read_text()).get("mlflow_run_id") == text:
+                    folder = meta.parent
+                    break
+            except (OSError, ValueError):
+                continue
+    if not folder.is_dir():
+        raise CheckpointError(f"no run '{text}' under {root}; pass a run id from `scrimmage runs` or a .ckpt file.")
+    for name in ("best.ckpt", "last.ckpt"):
+        if (folder / "checkpoints" / name).is_file():
+            return folder / "checkpoints" / name
+    raise CheckpointError(f"run '{text}' has no checkpoint yet ({folder / 'checkpoints'} holds neither best.ckpt nor last.ckpt).")
+
+
+def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedModel:
+    """Rebuild the model of a run id or ``.ckpt`` file on the CPU, in eval mode."""
+    path = resolve_model_checkpoint(target, workdir)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise CheckpointError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0]}. Is it a damaged or partial file?") from None
+    if not isinstance(state, dict) or "config" not in state:
+        raise CheckpointError(f"{path} is not a scrimmage checkpoint (no config inside).")
+    missing = [key for key in ("spec", "model", "task") if key not in state]
+    if missing:
+        raise CheckpointError(f"{path} lacks {missing}: it was written by an older scrimmage; retrain to predict from it.")
+    try:
+        config = validate_config(state["config"], source=str(path))
+    except ConfigError as exc:
+        raise CheckpointError(f"the config inside {path} no longer validates: {exc}") from None
+    spec = InputSpec.from_dict(state["spec"])
+    task = config.task.build(spec)
+    model = task.build_model(config.model.build(spec, task.n_outputs()), None)
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"the weights in {path} do not fit the model its config builds: {str(exc).splitlines()[0]}") from None
+    model.eval()
+    run_id = path.parent.parent.name if (path.parent.parent / "run.json").is_file() else None
+    return LoadedModel(path, config, task, spec, model, str(state.get("data_version", "unknown")), run_id)

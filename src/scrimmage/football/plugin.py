@@ -1,0 +1,18 @@
+"""The football domain's registration with the core (the ``scrimmage.plugins`` entry point).
+
+Everything registered here is light to import: schemas and ``"module:function"`` references that
+load pandas, torch and the feature code only when a command needs them.
+"""
+
+from __future__ import annotations
+
+
+def register() -> None:
+    import scrimmage.football.configs  # noqa: F401  (registers the datasets' schemas)
+    from scrimmage.config.registry import COMMANDS, PREDICTORS, REPORTS
+
+    REPORTS.register("nfl-pregame", "scrimmage.football.report:pregame_report",
+                     "RMSE of home/away points and margin beside home-field, Elo and closing-line baselines; ATS record")
+    PREDICTORS.register("nfl-pregame", "scrimmage.football.predict:predict_games",
+                        "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
+    COMMANDS.register("data nfl", "scrimmage.football.cli:nfl", "Ingest NFL play-by-play into validated Parquet tables.")

@@ -1,0 +1,117 @@
+"""The ``nfl-pregame`` dataset: one example per game, pregame features → home/away points and margin.
+
+Seasons are split by config (train/val/test ranges). Features are built once for all games
+(each row only sees earlier games), then rows are assigned to splits by season.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.errors import DataError
+from scrimmage.football.configs import PregameDataConfig
+from scrimmage.football.elo import elo_predictions
+from scrimmage.football.features import PregameFeatureSpec, build_pregame_frame
+from scrimmage.football.ingest import ensure_nfl_tables, load_nfl_table
+from scrimmage.football.lines import join_lines
+from scrimmage.football.ratings import RatingSpec, massey_predictions
+from scrimmage.paths import data_dir
+
+TARGETS = ("home", "away", "margin")
+TARGET_COLUMNS = ("home_score", "away_score", "margin")
+LINE_COLUMNS = ("spread_home", "total_line")
+ID_COLUMNS = ("game_id", "season", "week", "season_type", "date", "home_team", "away_team")
+
+
+def build_nfl_pregame(cfg: PregameDataConfig, workdir: Path) -> DataBundle:
+    ensure_nfl_tables(workdir)  # a no-op when current tables exist
+    games = load_nfl_table(workdir, "games")
+    lines_report = None
+    if cfg.lines is not None:  # data.lines wins over lines joined at ingest
+        games = games.drop(columns=[c for c in LINE_COLUMNS if c in games.columns])
+        games, lines_report = join_lines(games, Path(cfg.lines))
+    frame, feature_columns, teams = pregame_examples(games, cfg)
+
+    splits, frames = {}, {"games": games}
+    for name, (first, last) in (("train", cfg.train_seasons), ("val", cfg.val_seasons), ("test", cfg.test_seasons)):
+        part = frame[frame["season"].between(first, last)].reset_index(drop=True)
+        if part.empty:
+            seasons = sorted(frame["season"].unique().tolist())
+            raise DataError(
+                f"data.{name}_seasons [{first}, {last}] selects no games; the data holds seasons "
+                f"{seasons[0]}-{seasons[-1]}. Change data.{name}_seasons."
+            )
+        splits[name] = _to_split(part, feature_columns)
+        frames[name] = part
+
+    categorical = {"team": (len(teams), 2)} if cfg.team_embeddings else {}
+    spec = InputSpec(
+        len(feature_columns), TARGETS, categorical, feature_names=tuple(feature_columns),
+        vocabularies={"team": tuple(teams)},
+    )
+    info = {
+        "dataset_version": _dataset_version(workdir),
+        "n_games": {name: len(split) for name, split in splits.items()},
+        "n_features": len(feature_columns),
+        "feature_columns": feature_columns,
+        "teams": teams,
+    }
+    if lines_report is not None:
+        info["lines"] = {k: v for k, v in lines_report.items() if k != "unmatched_examples"}
+    return DataBundle(splits=splits, spec=spec, info=info, frames=frames, id_columns=ID_COLUMNS)
+
+
+def pregame_examples(games: pd.DataFrame, cfg: PregameDataConfig) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """All examples with their features (team form, optional Elo and power ratings): (frame, feature columns, teams)."""
+    spec = PregameFeatureSpec(
+        halflife_games=cfg.halflife_games, prior_games=cfg.prior_games, season_types=tuple(cfg.season_types)
+    )
+    pregame = build_pregame_frame(games, spec)
+    frame = pregame.frame.reset_index(drop=True)
+    feature_columns = list(pregame.feature_columns)
+    if cfg.elo_features:
+        frame, elo_columns = _add_elo_features(frame, games)
+        feature_columns += elo_columns
+    if cfg.rating_features:
+        ratings = massey_predictions(games, RatingSpec(cfg.rating_halflife_days, cfg.rating_ridge))
+        frame = frame.merge(ratings, left_on="game_id", right_index=True, how="left", validate="one_to_one")
+        feature_columns += list(ratings.columns)
+    return frame, feature_columns, pregame.teams
+
+
+def _add_elo_features(frame: pd.DataFrame, games: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Pregame Elo (ratings before each game, updated over earlier games only) as features."""
+    elo = elo_predictions(games).rename(
+        columns={"elo_home_pre": "elo_home", "elo_away_pre": "elo_away", "pred_margin": "elo_margin",
+                 "pred_home_win_prob": "elo_home_win_prob"}
+    )
+    columns = ["elo_home", "elo_away", "elo_margin", "elo_home_win_prob"]
+    merged = frame.merge(elo[columns], left_on="game_id", right_index=True, how="left", validate="one_to_one")
+    return merged, columns
+
+
+def _to_split(part: pd.DataFrame, feature_columns: list[str]) -> TensorSplit:
+    x = part[feature_columns].to_numpy(np.float32)
+    if not np.isfinite(x).all():
+        bad = [c for c in feature_columns if not np.isfinite(part[c].to_numpy(np.float64)).all()]
+        raise DataError(f"pregame features contain NaN/inf in columns {bad}; rebuild with `scrimmage data nfl --force`.")
+    return TensorSplit(
+        {
+            "x": torch.from_numpy(x),
+            "cat": torch.from_numpy(part[["home_idx", "away_idx"]].to_numpy(np.int64)),
+            "y": torch.from_numpy(part[list(TARGET_COLUMNS)].to_numpy(np.float32)),
+        }
+    )
+
+
+def _dataset_version(workdir: Path) -> str:
+    manifest = data_dir(workdir) / "nfl" / "manifest.json"
+    if not manifest.is_file():
+        return "unknown"
+    return "nfl-" + hashlib.sha256(manifest.read_bytes()).hexdigest()[:12]

@@ -1,0 +1,90 @@
+"""Fixtures for the football tests: small source copies, real games parsed and cleaned (doctored
+when a rule needs it), and small ingests (the full ingest lives in tests/conftest.py)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from scrimmage.football import parse, quality
+from scrimmage.football.source import package_root, read_schedule
+
+MINI_GAMES = ("2009091000", "2013120806", "2016112701")
+
+
+def make_source(folder: Path, eids: tuple[str, ...] = MINI_GAMES, extra_schedule: tuple[str, ...] = ()) -> Path:
+    """Copy a few bundled games (+ a filtered schedule.json) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    root = package_root()
+    for eid in eids:
+        (folder / f"{eid}.json.gz").write_bytes((root / "gamecenter-json" / f"{eid}.json.gz").read_bytes())
+    sched = json.loads((root / "schedule.json").read_text())
+    keep = set(eids) | set(extra_schedule)
+    sched["games"] = [g for g in sched["games"] if g[0] in keep]
+    (folder / "schedule.json").write_text(json.dumps(sched))
+    return folder
+
+
+@pytest.fixture()
+def mini_source(tmp_path: Path) -> Path:
+    return make_source(tmp_path / "src")
+
+
+def read_game_json(eid: str) -> dict:
+    root = package_root()
+    return json.loads(gzip.decompress((root / "gamecenter-json" / f"{eid}.json.gz").read_bytes()))[eid]
+
+
+def clean_real_game(
+    eid: str, doctor: Callable[[dict[str, Any]], None] | None = None
+) -> tuple[parse.ParsedGame, dict[str, quality.RuleCount]]:
+    """A bundled game parsed and cleaned by the per-game rules, with the counts they made;
+    ``doctor`` edits the game dict first (to make a rule fire that the real data never needs)."""
+    game = read_game_json(eid)
+    if doctor is not None:
+        doctor(game)
+    parsed = parse.parse_game(eid, game, read_schedule().get(eid))
+    counts = quality.new_counts()
+    quality.clean_game(parsed, counts)
+    return parsed, counts
+
+
+#: The doctored mini source: a cancelled game, a game under an alias code (JAC), a game whose
+#: schedule entry lists another season, and a scheduled game without a file.
+CANCELLED, ALIAS, SEASON_MISMATCH, NO_FILE = "2016080751", "2009082253", "2009091000", "2019010500"
+
+
+@pytest.fixture(scope="session")
+def doctored_ingest(tmp_path_factory: pytest.TempPathFactory):
+    """Summary and tables of an ingest of the doctored mini source (see the constants above)."""
+    from scrimmage.football.ingest import ingest_nfl, load_nfl_table
+
+    base = tmp_path_factory.mktemp("nfl_doctored")
+    src = make_source(base / "src", (CANCELLED, ALIAS, SEASON_MISMATCH), extra_schedule=(NO_FILE,))
+    sched = json.loads((src / "schedule.json").read_text())
+    for eid, info in sched["games"]:
+        if eid == SEASON_MISMATCH:
+            info["year"] = int(info["year"]) + 1
+    (src / "schedule.json").write_text(json.dumps(sched))
+    summary = ingest_nfl(base / "wd", source_dir=src, force=True, workers=1)
+    return summary, {n: load_nfl_table(base / "wd", n) for n in ("games", "drives", "plays")}
+
+
+@pytest.fixture(scope="session")
+def mini_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
+    """Tables of the three mini games (valid input for the schema-corruption tests)."""
+    from scrimmage.football.ingest import ingest_nfl, load_nfl_table
+
+    base = tmp_path_factory.mktemp("nfl_mini")
+    src = make_source(base / "src")
+    ingest_nfl(base / "wd", source_dir=src, force=True, workers=1)
+    return {n: load_nfl_table(base / "wd", n) for n in ("games", "drives", "plays")}
+
+
+__all__ = ["clean_real_game", "make_source", "read_game_json"]
