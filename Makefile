@@ -39,7 +39,7 @@ dev: install
 
 demo: install
 	$(VENV)/bin/scrimmage --workdir $(WORKDIR) data nfl
-	$(VENV)/bin/scrimmage --workdir $(WORKDIR) train recipes/nfl-pregame.yaml $(if $(wildcard ../shared/data/nfl_lines/spreadspoke_scores.csv),--lines ../shared/data/nfl_lines/spreadspoke_scores.csv,)
+	$(VENV)/bin/scrimmage --workdir $(WORKDIR) train recipes/nfl-pregame.yaml $(if $(wildcard ../shared/data/nfl_lines/spreadspoke_scores.csv),-o data.lines=../shared/data/nfl_lines/spreadspoke_scores.csv,)
 
 test: install
 	$(PY) -m pytest -q

@@ -27,3 +27,11 @@ def full_ingest(tmp_path_factory: pytest.TempPathFactory):
     summary = ingest_nfl(workdir, lines=lines, force=True)
     tables = {name: load_nfl_table(workdir, name) for name in ("games", "drives", "plays")}
     return summary, tables, workdir
+
+
+@pytest.fixture
+def synthetic_config():
+    """Builds a config for the synthetic regression dataset (tests/engine/synthetic.py) from overrides."""
+    from tests.engine.synthetic import synthetic_config as make_synthetic_config
+
+    return make_synthetic_config

@@ -28,10 +28,18 @@ class CheckpointError(ScrimmageError):
     """A checkpoint or run to resume from cannot be found or does not match the config."""
 
 
+class StoreError(ScrimmageError):
+    """A store (tracking server, database, workdir) cannot be opened or used; the message names it."""
+
+
 class TrainingInterrupted(ScrimmageError):
-    """The user stopped a run (Ctrl-C); the message says how to resume it."""
+    """The run was stopped (Ctrl-C: exit 130, SIGTERM: exit 143); the message says how to resume it."""
 
     exit_code = 130
+
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class TrainingDiverged(ScrimmageError):

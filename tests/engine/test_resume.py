@@ -97,5 +97,7 @@ def test_runs_lists_finished_and_resumable_runs(tmp_path, synthetic_config):
             callbacks=[Interrupt(math.ceil(600 / 32) + 2)])
     by_status = {info.status: info for info in list_runs(tmp_path)}
     assert by_status["finished"].run_id == done.run_id
-    assert by_status["finished"].test == done.test
-    assert by_status["resumable"].epochs_completed == 1
+    assert by_status["finished"].test == done.test and not by_status["finished"].resumable
+    interrupted = by_status["interrupted"]
+    assert interrupted.resumable and interrupted.epochs_completed == 1
+    assert "--resume" in interrupted.error

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from scrimmage.errors import DataError
-from scrimmage.football.lines import games_from_spreadspoke, join_lines, read_lines
+from scrimmage.football.lines import covered_seasons, games_from_spreadspoke, join_lines, read_lines
 from scrimmage.football.teams import CANONICAL_TEAMS
 
 
@@ -98,3 +98,36 @@ def test_games_from_spreadspoke_refuses_to_guess(tmp_path: Path):
 def test_real_csv_games_use_canonical_codes(lines_csv):
     games = games_from_spreadspoke(lines_csv)
     assert set(games["home_team"]) | set(games["away_team"]) == set(CANONICAL_TEAMS)
+
+
+def test_unusable_files_are_named(tmp_path: Path):
+    games = pd.DataFrame({"game_id": [], "date": [], "home_team": [], "away_team": []})
+    with pytest.raises(DataError, match="is a folder"):
+        read_lines(tmp_path)
+    cases = {
+        "empty.csv": (b"", "is empty"),
+        "blank.csv": (b"\n\n  \n", "is empty"),
+        "binary.csv": (b"PK\x03\x04\x00\x00zip", "holds binary data"),
+        "latin.csv": (HEADER.encode() + "9/13/2009,2009,1,FALSE,St. Louis Rams,17,28,Seattle Seahawks,SEA,-8.5,41,\xe9\n".encode("latin-1"), "not a readable CSV"),
+        "header.csv": (HEADER.encode(), "has a header but no rows"),
+        "nolines.csv": (HEADER.encode() + b"9/13/2009,2009,1,FALSE,St. Louis Rams,17,28,Seattle Seahawks,,,\n", "has no usable line"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(DataError, match=message) as err:
+            join_lines(games, path)
+        assert name in str(err.value)
+
+
+def test_line_seasons(tmp_path: Path):
+    csv = tmp_path / "lines.csv"
+    csv.write_text(
+        HEADER
+        + "9/13/2009,2009,1,FALSE,St. Louis Rams,17,28,Seattle Seahawks,SEA,-8.5,41\n"
+        + "1/17/2016,2015,Division,TRUE,Denver Broncos,23,16,Pittsburgh Steelers,DEN,-7,39.5\n"
+        + "9/10/2017,2017,1,FALSE,Denver Broncos,,,Los Angeles Chargers,,,\n"  # no line: covers nothing
+    )
+    lines = read_lines(csv)
+    assert lines["line_season"].tolist() == [2009, 2015, 2017]
+    assert covered_seasons(lines) == [2009, 2015]

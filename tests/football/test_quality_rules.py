@@ -4,15 +4,26 @@ bundled ingest, on one real game, or on a doctored copy where the real data neve
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pandas as pd
 
-from scrimmage.football import parse, quality
+from scrimmage.football import parse, quality, source
+from scrimmage.football.ingest import ingest_nfl, load_nfl_table
 from scrimmage.football.quality import ACTIONS, RULES
 from scrimmage.football.teams import CANONICAL_TEAMS
 
-from .conftest import ALIAS, CANCELLED, NO_FILE, SEASON_MISMATCH, clean_real_game, read_game_json
+from .conftest import (
+    ALIAS,
+    CANCELLED,
+    MINI_GAMES,
+    NO_FILE,
+    SEASON_MISMATCH,
+    clean_real_game,
+    make_source,
+    read_game_json,
+)
 
 
 def test_every_rule_is_declared_once_and_has_a_test():
@@ -42,14 +53,45 @@ def test_unreadable_game_file(full_ingest):
     assert not tables["games"]["game_id"].isin(["2018082351", "2018082451"]).any()
 
 
-def test_game_without_schedule():
-    # never in the bundled data: the season comes from the eid's date, the week is 0
-    game, counts = read_game_json(SEASON_MISMATCH), quality.new_counts()
-    quality.check_source(SEASON_MISMATCH, game, None, counts)
-    assert counts["game_without_schedule"].detected == 1
+def test_game_without_schedule(tmp_path):
+    # never in the bundled data: a real ingest of a source whose schedule lacks one of its games
+    # keeps the game, with date and season from the eid, season type and week from the scheduled
+    # games of the same week (here 2013120800), teams from the game itself
+    eid = "2013120806"
+    src = make_source(tmp_path / "src", MINI_GAMES, extra_schedule=("2013120800",))
+    sched = json.loads((src / "schedule.json").read_text())
+    sched["games"] = [g for g in sched["games"] if g[0] != eid]
+    (src / "schedule.json").write_text(json.dumps(sched))
+    summary = ingest_nfl(tmp_path / "wd", source_dir=src, workers=1)
+    rule = summary.rules["game_without_schedule"]
+    assert (rule["detected"], rule["action"], rule["examples"]) == (1, "kept-flagged", [eid])
+    g = load_nfl_table(tmp_path / "wd", "games").set_index("game_id")
+    row = g.loc[eid]
+    assert (row["season"], row["week"], row["season_type"]) == (2013, 14, "REG")
+    assert (row["home_team"], row["away_team"], str(row["date"].date())) == ("PIT", "MIA", "2013-12-08")
+    assert summary.games == 3
+
+    # without scheduled games of the same week the calendar decides: week 1 is the week after
+    # Labor Day, January/February games belong to the previous season's playoffs
+    game = read_game_json(SEASON_MISMATCH)
+    counts = quality.new_counts()
+    entry = quality.check_source(SEASON_MISMATCH, game, None, counts)
     assert counts["game_without_schedule"].examples == [SEASON_MISMATCH]
-    row = parse.parse_game(SEASON_MISMATCH, game, None).game
-    assert (row["season"], row["week"]) == (2009, 0)
+    assert (entry.season, entry.week, entry.season_type, entry.home_team) == (2009, 1, "REG", "PIT")
+    assert parse.parse_game(SEASON_MISMATCH, game, entry).game["week"] == 1
+    assert source.entry_from_eid("2012090500", game, {}).week == 1  # a Wednesday opener
+    week17 = source.entry_from_eid("2017010100", game, {})
+    assert (week17.season, week17.season_type, week17.week) == (2016, "REG", 17)
+    wildcard = source.entry_from_eid("2017010700", game, {})
+    assert (wildcard.season, wildcard.season_type, wildcard.week) == (2016, "POST", 1)
+    assert source.entry_from_eid("2016081200", game, {}).season_type == "PRE"
+    # the calendar alone gets all but one of the bundled schedule's 3,650 games right
+    wrong = []
+    for gid, e in source.read_schedule().items():
+        d = source.entry_from_eid(gid, {}, {})
+        if (d.season, d.season_type, d.week) != (e.season, e.season_type, e.week):
+            wrong.append(gid)
+    assert wrong == ["2020020200"]  # Super Bowl LIV is listed as week 5, the calendar says 4
 
 
 def test_schedule_season_mismatch(doctored_ingest):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.text import Text
 
 from scrimmage.cli.common import console, emit_json, user_errors
 from scrimmage.config import config_to_dict, config_to_yaml, load_config
@@ -42,6 +43,8 @@ def validate(
     """Check a recipe against the schema; exit 2 with a clear message if it is wrong."""
     config = load_config(recipe, override)
     if json_out:
-        emit_json({"valid": True, "recipe": str(recipe), "model": config.model.name, "data": config.data.name})
+        emit_json({"valid": True, "recipe": str(recipe), "data": config.data.name, "task": config.task.name,
+                   "model": config.model.name})
     else:
-        console.print(f"[green]ok[/] {recipe}: valid ({config.data.name}, model {config.model.name})")
+        console.print(Text.assemble(("ok", "green"), f" {recipe}: valid ({config.data.name}, task {config.task.name}, "
+                                    f"model {config.model.name})"), highlight=False)

@@ -11,14 +11,15 @@ from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.config import load_config
+from scrimmage.errors import ArgumentError
 
 
 @user_errors
 def train(
     ctx: typer.Context,
-    recipe: Path = typer.Argument(..., help="YAML recipe, e.g. recipes/nfl-pregame.yaml."),
+    recipe: Path | None = typer.Argument(None, help="YAML recipe, e.g. recipes/nfl-pregame.yaml (not needed with --resume)."),
     override: list[str] = typer.Option([], "-o", "--override", help="KEY.PATH=VALUE (YAML-typed), repeatable."),
-    resume: str | None = typer.Option(None, "--resume", help="Run id or .ckpt file to continue from."),
+    resume: str | None = typer.Option(None, "--resume", help="Run id or .ckpt file to continue from (its own config is used)."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite in the workdir)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
     workdir: Path | None = WORKDIR_OPTION,
@@ -26,10 +27,18 @@ def train(
     """Train a model from a recipe, then report test metrics beside baselines."""
     from scrimmage.engine import run
 
-    config = load_config(recipe, list(override))
+    root = workdir_from(ctx, workdir)
+    if recipe is None and resume is None:
+        raise ArgumentError("pass a recipe (e.g. scrimmage train recipes/nfl-pregame.yaml) or --resume RUN_ID.")
+    if recipe is None:
+        from scrimmage.engine.resume import resume_config
+
+        config, recipe_label = resume_config(resume, root, list(override))
+    else:
+        config, recipe_label = load_config(recipe, list(override)), str(recipe)
     out = err_console if json_out else console
     result = run(
-        config, workdir=workdir_from(ctx, workdir), recipe=str(recipe), resume=resume,
+        config, workdir=root, recipe=recipe_label, resume=resume,
         tracking_uri=tracking_uri, console=out, progress=True,
     )
     if not result.is_main_process:  # the other DDP processes stay quiet

@@ -133,14 +133,15 @@ def _unknown_key_message(full_key: str, part: str, valid: list[str], source: str
     return f"{source}: unknown config key '{full_key}'.{hint} Valid keys here: {', '.join(valid)}."
 
 
-def validate_config(raw: dict[str, Any], *, source: str) -> RunConfig:
+def validate_config(raw: dict[str, Any], *, source: str, check_files: bool = True) -> RunConfig:
+    """Validate a raw mapping; ``check_files=False`` skips checks of input files (a checkpoint's own config)."""
     if "data" not in raw:
         raise ConfigError(
             f"{source}: the recipe has no data section; add one naming a dataset, e.g. data: {{name: nfl-pregame}} "
             "(see `scrimmage list datasets`)."
         )
     try:
-        return RunConfig.model_validate(raw)
+        return RunConfig.model_validate(raw, context={"check_files": check_files})
     except ValidationError as exc:
         raise ConfigError(format_validation_error(exc, raw, source)) from None
     except ConfigError as exc:

@@ -9,9 +9,9 @@ unknown keys are errors (``extra="forbid"``), so a typo never silently falls bac
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
 from scrimmage.config.registry import (
     CALLBACKS,
@@ -81,6 +81,10 @@ COMPONENT_SECTIONS: dict[str, tuple[Any, str | None]] = {
 }
 
 
+# Each item is validated against the callback its name picks; pydantic adds the index to error paths.
+CallbackItem = Annotated[SerializeAsAny[Component], BeforeValidator(lambda value: CALLBACKS.validate(value))]
+
+
 def _default(section: str) -> Any:
     registry, name = COMPONENT_SECTIONS[section]
     return lambda: registry.schema(name)()
@@ -97,7 +101,7 @@ class RunConfig(Section):
     loss: SerializeAsAny[Component] | None = Field(None, description="The training loss (loss.name); null = the task's default loss.")
     optim: SerializeAsAny[Component] = Field(default_factory=_default("optim"), description="The optimizer (optim.name).")
     scheduler: SerializeAsAny[Component] = Field(default_factory=_default("scheduler"), description="The learning-rate schedule (scheduler.name).")
-    callbacks: list[SerializeAsAny[Component]] = Field(
+    callbacks: list[CallbackItem] = Field(
         [], description="Callbacks by name with their options (early_stopping ...), run in this order."
     )
     monitor: MonitorConfig = Field(default_factory=MonitorConfig, description="The metric early stopping, checkpoints and plateau LR watch.")
@@ -120,7 +124,7 @@ class RunConfig(Section):
             return []
         if not isinstance(value, list):
             raise ValueError("callbacks must be a list of mappings, each with a 'name' (e.g. - name: early_stopping)")
-        return [CALLBACKS.validate(item) for item in value]
+        return value
 
     @model_validator(mode="after")
     def _unique_callbacks(self) -> RunConfig:

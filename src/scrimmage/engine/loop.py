@@ -25,8 +25,9 @@ from scrimmage.data.datamodule import DataBundle, EpochOrder
 from scrimmage.engine.events import Callback, Context, Dispatcher, Event, LoopState
 from scrimmage.engine.optim import Schedule, trainable_parameters
 from scrimmage.engine.rng import capture_rng_state, restore_rng_state
+from scrimmage.engine.signals import StopRequest
 from scrimmage.engine.tasks.base import Task
-from scrimmage.errors import CheckpointError, ConfigError, TrainingDiverged
+from scrimmage.errors import CheckpointError, ConfigError, TrainingDiverged, TrainingInterrupted
 from scrimmage.io import commit
 
 CHECKPOINT_FORMAT = 2
@@ -78,6 +79,16 @@ class TrainLoop:
             is_main_process=fabric.is_global_zero,
         )
         self._reset_running()
+        self.stop: StopRequest = StopRequest()  # the runner swaps in the one its signal handlers set
+        self.on_stop: Callable[[], None] | None = None  # what to save before stopping for a signal
+
+    def set_callbacks(self, callbacks: Sequence[Callback], log: Callable[[dict[str, float], int], None] | None = None) -> None:
+        """Attach callbacks after construction: the run folder they write to exists only once the
+        optimizer, schedule and data are known to work."""
+        self.callbacks = list(callbacks)
+        self.dispatch = Dispatcher(self.callbacks)
+        if log is not None:
+            self.ctx.log = log
 
     @property
     def history(self) -> list[dict[str, float]]:
@@ -111,6 +122,8 @@ class TrainLoop:
             self.schedule.step_after_epoch(metrics.get(self.config.monitor.metric))
             state.epoch += 1
             self.dispatch(Event.EPOCH_END, state, self.ctx)
+            if self.stop.signum is not None:
+                self._stop_for_signal()
         self.dispatch(Event.FIT_END, state, self.ctx)
         return state.history
 
@@ -120,6 +133,7 @@ class TrainLoop:
         accumulate, clip, direct = trainer.accumulate, trainer.grad_clip, self.direct
         parameters = [p for p in self.model.parameters() if p.requires_grad]
         step_hooks = self.dispatch.has(Event.OPTIMIZER_STEP)
+        stop = self.stop
         n_batches = len(self.order)
         device = fabric.device
         self.model.train()
@@ -151,6 +165,14 @@ class TrainLoop:
                 if step_hooks:
                     state.step_in_epoch += 1
                     self.dispatch(Event.OPTIMIZER_STEP, state, self.ctx)
+                if stop.signum is not None:
+                    self._stop_for_signal()
+
+    def _stop_for_signal(self) -> None:
+        """Checkpoint at this optimizer step (a consistent state) and stop the run."""
+        if self.on_stop is not None:
+            self.on_stop()
+        raise TrainingInterrupted(f"stopped by {self.stop.name}", exit_code=self.stop.exit_code)
 
     def _end_of_epoch_metrics(self) -> dict[str, float]:
         self.model.eval()

@@ -6,8 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from scrimmage.config.loader import flatten
 from scrimmage.errors import CheckpointError
 from scrimmage.paths import runs_dir
@@ -29,8 +27,11 @@ def resolve_checkpoint(target: str, workdir: Path) -> Path:
     candidates = [root / target] if (root / target).is_dir() else []
     if not candidates and root.is_dir():
         for meta in root.glob("*/run.json"):
-            if json.loads(meta.read_text()).get("mlflow_run_id") == target:
-                candidates.append(meta.parent)
+            try:
+                if json.loads(meta.read_text()).get("mlflow_run_id") == target:
+                    candidates.append(meta.parent)
+            except (OSError, ValueError):
+                continue  # a damaged run folder is not the one asked for
     if not candidates:
         recent = sorted((p.name for p in root.glob("*") if p.is_dir()), reverse=True)[:5] if root.is_dir() else []
         hint = f" Recent runs: {', '.join(recent)}." if recent else f" No runs under {root}."
@@ -41,12 +42,36 @@ def resolve_checkpoint(target: str, workdir: Path) -> Path:
     return last
 
 
+def resume_config(target: str, workdir: Path, overrides: list[str]) -> tuple[Any, str | None]:
+    """The config a run was started with (from its checkpoint), with ``overrides`` on top: what
+    ``train --resume RUN_ID`` uses when no recipe is given. Returns (config, the run's recipe)."""
+    from scrimmage.config.loader import parse_override, set_dotted, validate_config
+
+    checkpoint = resolve_checkpoint(target, workdir)
+    raw = read_checkpoint_config(checkpoint)
+    for item in overrides:
+        key, value = parse_override(item)
+        set_dotted(raw, key, value, source=f"override '{item}'")
+    config = validate_config(raw, source=f"the config of {checkpoint}")
+    recipe = None
+    meta = checkpoint.parent.parent / "run.json"
+    if meta.is_file():
+        try:
+            recipe = json.loads(meta.read_text()).get("recipe")
+        except (OSError, ValueError):
+            recipe = None
+    return config, recipe
+
+
 def read_checkpoint_config(path: Path) -> dict[str, Any]:
+    import torch
+
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
-    if not isinstance(state, dict) or "config" not in state:
+    except Exception as exc:  # torch raises many types for a damaged file
+        raise CheckpointError(f"cannot read checkpoint {path}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+                              "It is damaged or partial; resume from another checkpoint of the run (best.ckpt, epoch=*.ckpt).") from None
+    if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
         raise CheckpointError(f"{path} is not a scrimmage checkpoint (no config inside).")
     return state["config"]
 
@@ -58,6 +83,12 @@ def _callbacks_by_name(config: dict[str, Any]) -> dict[str, Any]:
         for item in config.get("callbacks") or [] for key, value in item.items()
         if key not in RESUMABLE_CALLBACK_OPTIONS
     }
+
+
+def changed_keys(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Flattened keys whose values differ between two configs."""
+    old, new = flatten(saved), flatten(current)
+    return sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
 
 
 def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:

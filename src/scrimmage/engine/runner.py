@@ -11,8 +11,7 @@ import difflib
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,15 @@ from scrimmage.config.schema import RunConfig
 from scrimmage.data.datamodule import DataBundle
 from scrimmage.engine.callbacks.checkpointing import ModelCheckpoint
 from scrimmage.engine.callbacks.progress import RichProgress
+from scrimmage.engine.callbacks.run_status import RunStatus
 from scrimmage.engine.callbacks.tracking import TrackingCallback
 from scrimmage.engine.events import Callback
 from scrimmage.engine.loop import TrainLoop, make_fabric
-from scrimmage.engine.resume import check_compatible, read_checkpoint_config, resolve_checkpoint
+from scrimmage.engine.resume import changed_keys, check_compatible, read_checkpoint_config, resolve_checkpoint
 from scrimmage.engine.rng import seed_everything
-from scrimmage.errors import ConfigError, TrainingInterrupted
+from scrimmage.engine.runs import RunRecord, now
+from scrimmage.engine.signals import graceful_stop
+from scrimmage.errors import ConfigError, TrainingDiverged, TrainingInterrupted
 from scrimmage.io import atomic_path, atomic_write_text
 from scrimmage.paths import resolve_workdir, runs_dir
 from scrimmage.tracking.naming import run_name
@@ -50,6 +52,8 @@ class RunResult:
     """The result table (rows = model and baselines, columns, notes, extras) the CLI prints."""
     predictions: str | None = None
     """CSV of the test predictions per example (ids, targets, predictions)."""
+    evaluation: Any = field(default=None, repr=False)
+    """The test split's evaluation (tensors; not part of ``to_dict``)."""
     checkpoints: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     train_samples_per_s: float = 0.0
@@ -59,7 +63,7 @@ class RunResult:
     is_main_process: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "evaluation"}
 
 
 def run(
@@ -73,13 +77,21 @@ def run(
     progress: bool = True,
     callbacks: list[Callback] | None = None,
 ) -> RunResult:
-    """Train ``config`` and report on its test split; the one path every command and test takes."""
+    """Train ``config`` and report on its test split; the one path every command and test takes.
+
+    Lifecycle: everything that can be wrong with the inputs (data, task, model, optimizer,
+    schedule, monitored metric, devices, tracking store) is built and checked before anything is
+    written; then the run folder and the MLflow run are created, and however the run ends it is
+    marked there: ``finished``, ``interrupted`` (SIGINT/SIGTERM: a checkpoint is written first),
+    ``diverged`` or ``failed`` (with its error).
+    """
     started = time.perf_counter()
     workdir = resolve_workdir(workdir)
     console = console or Console(stderr=True, quiet=not progress)
     checkpoint = resolve_checkpoint(resume, workdir) if resume else None
-    if checkpoint is not None:
-        check_compatible(read_checkpoint_config(checkpoint), config_to_dict(config))
+    saved_config = read_checkpoint_config(checkpoint) if checkpoint is not None else None
+    if saved_config is not None:
+        check_compatible(saved_config, config_to_dict(config))
 
     seed_everything(config.trainer.seed, config.trainer.deterministic)
     bundle = config.data.build(workdir)
@@ -89,49 +101,75 @@ def run(
     check_monitored(config.monitor.metric, [*LOOP_METRICS, *task.metric_names("val")])
     fabric = make_fabric(config)
     fabric.launch()  # one process per device: started here by re-running the command (or by torchrun)
+    loop = TrainLoop(config, fabric, model, task, bundle)  # optimizer and schedule are built (and checked) here
+    main_process = fabric.is_global_zero
+    store = _open_tracking_store(config, workdir, tracking_uri) if main_process else None
 
     # Everything that can be wrong with the inputs has been checked: now write (rank 0 only).
-    main_process = fabric.is_global_zero
     if main_process:
         sizes = ", ".join(f"{len(split):,} {name}" for name, split in bundle.splits.items())
         console.print(f"data {config.data.name}: {sizes} examples, {bundle.spec.n_features} features; "
                       f"{fabric.world_size} process(es) on {fabric.device.type}", markup=False, highlight=False)
-    tracker = None
-    if main_process:
-        run_dir, meta = _open_run_dir(config, workdir, recipe, checkpoint)
-        tracker = _open_tracker(config, workdir, tracking_uri, meta, recipe, bundle.info)
-    meta = fabric.broadcast(meta if main_process else None, src=0)
+    record = _open_run_record(config, workdir, recipe, checkpoint, saved_config) if main_process else None
+    meta = fabric.broadcast(record.meta if record is not None else None, src=0)
     run_dir = runs_dir(workdir) / meta["run_id"]
-    saver = ModelCheckpoint(run_dir / "checkpoints", config.checkpoint, config.monitor)
-    chain: list[Callback] = [component.build(config) for component in config.callbacks]
-    if tracker is not None:
-        chain.append(TrackingCallback())
-    chain += [saver, *(callbacks or [])]
-    if progress and main_process:
-        chain.append(RichProgress(console, watch=(config.monitor.metric,)))
-
-    log = tracker.log_metrics if tracker is not None else None
-    loop = TrainLoop(config, fabric, model, task, bundle, chain, log=log,
-                     print_fn=lambda text: console.print(text, markup=False, highlight=False))
-    if checkpoint is not None:
-        loop.load_checkpoint(checkpoint)
-        if main_process:
-            console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}",
-                          markup=False, highlight=False)
+    resume_command = f"scrimmage --workdir {workdir} train --resume {meta['run_id']}"
+    tracker = None
+    chain: list[Callback] = []
     try:
-        loop.fit()
-    except KeyboardInterrupt:
+        if store is not None:
+            tracker = _start_tracking(store, config, record, recipe, bundle.info, saved_config)
+        saver = ModelCheckpoint(run_dir / "checkpoints", config.checkpoint, config.monitor)
+        chain = [component.build(config) for component in config.callbacks]
+        if record is not None:
+            chain.append(RunStatus(record))
         if tracker is not None:
-            tracker.end("KILLED")
-        raise TrainingInterrupted(
-            f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. "
-            f"Continue from the last checkpoint with: scrimmage train {recipe or 'RECIPE'} --resume {meta['run_id']}"
-        ) from None
-    except BaseException:
-        if tracker is not None:
-            tracker.end("FAILED")
+            chain.append(TrackingCallback())
+        chain += [saver, *(callbacks or [])]
+        if progress and main_process:
+            chain.append(RichProgress(console, watch=(config.monitor.metric,)))
+        loop.set_callbacks(chain, log=tracker.log_metrics if tracker is not None else None)
+        loop.on_stop = lambda: loop.save_checkpoint(saver.last_path)
+        if checkpoint is not None:
+            loop.load_checkpoint(checkpoint)
+            if main_process:
+                console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}",
+                              markup=False, highlight=False)
+        with graceful_stop() as stop:
+            loop.stop = stop
+            loop.fit()
+        _close(chain)
+        result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started)
+        if main_process:
+            predictions = save_predictions(run_dir / "predictions" / "test.csv", task, result.evaluation, bundle, "test")
+            result.predictions = str(predictions)
+            if tracker is not None:
+                tracker.log_artifact(predictions, "predictions")
+                _log_final(tracker, result, loop)
+            atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
+            record.end("finished")
+        return result
+    except TrainingInterrupted as exc:  # a signal: the loop checkpointed at the step it stopped on
+        message = (f"{exc} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}; a checkpoint was saved. "
+                   f"Continue with: {resume_command}")
+        _end(record, tracker, chain, "interrupted", message, "KILLED")
+        raise TrainingInterrupted(message, exit_code=exc.exit_code) from None
+    except KeyboardInterrupt:  # a second Ctrl-C (or one raised inside a callback): no new checkpoint
+        message = (f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. "
+                   f"Continue from the last checkpoint with: {resume_command}")
+        _end(record, tracker, chain, "interrupted", message, "KILLED")
+        raise TrainingInterrupted(message) from None
+    except TrainingDiverged as exc:
+        _end(record, tracker, chain, "diverged", str(exc), "FAILED")
+        raise
+    except BaseException as exc:
+        _end(record, tracker, chain, "failed", f"{type(exc).__name__}: {exc}", "FAILED")
         raise
 
+
+def _finish(config: RunConfig, loop: TrainLoop, task: Any, bundle: DataBundle, fabric: Any, saver: ModelCheckpoint,
+            meta: dict[str, Any], run_dir: Path, started: float) -> RunResult:
+    """Test with the best weights (if asked), build the report, assemble the result."""
     if config.checkpoint.restore_best and saver.best_path.exists():
         loop.load_weights(saver.best_path)
     loop.model.eval()
@@ -140,8 +178,6 @@ def run(
     domain_report = REPORTS.get(config.data.name)
     if domain_report is not None:
         report = domain_report(bundle, "test", evaluation, report)
-    test = {k.removeprefix("test/"): v for k, v in evaluation.metrics.items()} | report.rows["model"]
-
     result = RunResult(
         run_id=meta["run_id"],
         run_dir=str(run_dir),
@@ -150,7 +186,7 @@ def run(
         stop_reason=loop.state.stop_reason or "max epochs",
         best=_best(loop.state.history, config.monitor.metric, config.monitor.mode),
         val={k.removeprefix("val/"): v for k, v in (loop.history[-1] if loop.history else {}).items() if k.startswith("val/")},
-        test=test,
+        test={k.removeprefix("test/"): v for k, v in evaluation.metrics.items()} | report.rows["model"],
         baselines={name: row for name, row in report.rows.items() if name != "model"},
         report=report.to_dict(),
         checkpoints=saver.checkpoint_paths(),
@@ -158,16 +194,27 @@ def run(
         train_samples_per_s=loop.state.samples_seen / loop.state.train_seconds if loop.state.train_seconds else 0.0,
         data=bundle.info,
         world_size=fabric.world_size,
-        is_main_process=main_process,
+        is_main_process=fabric.is_global_zero,
     )
-    if main_process:
-        predictions = save_predictions(run_dir / "predictions" / "test.csv", task, evaluation, bundle, "test")
-        result.predictions = str(predictions)
-        if tracker is not None:
-            tracker.log_artifact(predictions, "predictions")
-            _log_final(tracker, result, loop)
-        atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
+    result.evaluation = evaluation
     return result
+
+
+def _close(chain: list[Callback]) -> None:
+    for callback in chain:
+        close = getattr(callback, "close", None)
+        if close is not None:
+            close()
+
+
+def _end(record: RunRecord | None, tracker: Any, chain: list[Callback], status: str, error: str, mlflow_status: str) -> None:
+    """Mark a run that did not finish, in run.json and MLflow; never mask the original error."""
+    _close(chain)
+    for action in (lambda: record and record.end(status, error), lambda: tracker and tracker.end(mlflow_status, error)):
+        try:
+            action()
+        except Exception:  # the store may be what failed; the run's own error is what the user needs
+            pass
 
 
 LOOP_METRICS = ("train/loss", "lr")
@@ -203,39 +250,50 @@ def save_predictions(path: Path, task: Any, evaluation: Any, bundle: DataBundle,
     return path
 
 
-def _open_run_dir(
-    config: RunConfig, workdir: Path, recipe: str | None, checkpoint: Path | None
-) -> tuple[Path, dict[str, Any]]:
-    """Reuse the run folder of a resumed checkpoint; otherwise create ``runs/<run name>/``."""
+def _open_run_record(
+    config: RunConfig, workdir: Path, recipe: str | None, checkpoint: Path | None, saved_config: dict[str, Any] | None
+) -> RunRecord:
+    """Reuse the run folder of a resumed checkpoint (updating its config); otherwise create ``runs/<run name>/``."""
     if checkpoint is not None and (checkpoint.parent.parent / "run.json").is_file():
         run_dir = checkpoint.parent.parent
-        return run_dir, json.loads((run_dir / "run.json").read_text())
+        record = RunRecord(run_dir, json.loads((run_dir / "run.json").read_text()))
+        if saved_config is not None and saved_config != config_to_dict(config):
+            atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))  # e.g. more epochs or patience
+            record.meta.setdefault("resumes", []).append({"at": now(), "changed": changed_keys(saved_config, config_to_dict(config))})
+        record.start()
+        return record
     root = runs_dir(workdir)
     name = run_name(config.tracking.experiment, config.model.name, config.tracking.variant, taken=root)
     run_dir = root / name
     (run_dir / "checkpoints").mkdir(parents=True)
-    meta = {
+    record = RunRecord(run_dir, {
         "run_id": name,
         "recipe": recipe,
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": now(),
         "resumed_from": str(checkpoint) if checkpoint else None,
-    }
+    })
     atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))
-    atomic_write_text(run_dir / "run.json", json.dumps(meta, indent=2))
-    return run_dir, meta
+    record.start()
+    return record
 
 
-def _open_tracker(
-    config: RunConfig, workdir: Path, uri: str | None, meta: dict[str, Any], recipe: str | None, data_info: dict[str, Any]
-):
+def _open_tracking_store(config: RunConfig, workdir: Path, uri: str | None) -> Any:
+    """Connect to the tracking store and find (or create) the experiment; no run is created yet."""
     if not config.tracking.enabled:
         return None
-    from scrimmage.tracking.environment import environment_info
     from scrimmage.tracking.mlflow_tracker import MlflowTracker, default_tracking_uri
 
-    tracker = MlflowTracker(
-        uri or config.tracking.uri or default_tracking_uri(workdir), config.tracking.experiment, workdir / "mlartifacts"
-    )
+    return MlflowTracker(uri or config.tracking.uri or default_tracking_uri(workdir), config.tracking.experiment,
+                         workdir / "mlartifacts")
+
+
+def _start_tracking(
+    tracker: Any, config: RunConfig, record: RunRecord, recipe: str | None, data_info: dict[str, Any],
+    saved_config: dict[str, Any] | None,
+) -> Any:
+    from scrimmage.tracking.environment import environment_info
+
+    meta = record.meta
     resumed = meta.get("mlflow_run_id")
     dataset_version = config.tracking.dataset_version
     if dataset_version == "auto":
@@ -260,8 +318,13 @@ def _open_tracker(
         tracker.log_text(json.dumps(environment, indent=2), "environment.json")
         meta["mlflow_run_id"] = tracker.run_id
         meta["tracking_uri"] = tracker.uri
-        run_dir = runs_dir(workdir) / meta["run_id"]
-        atomic_write_text(run_dir / "run.json", json.dumps(meta, indent=2))
+        record.save()
+    elif saved_config is not None and saved_config != config_to_dict(config):
+        # MLflow params cannot change value: the new values of a resume go in as tags and a new config artifact
+        changed = changed_keys(saved_config, config_to_dict(config))
+        new = flatten(config_to_dict(config))
+        tracker.set_tags({f"resumed.{key}": new.get(key) for key in changed})
+        tracker.log_text(config_to_yaml(config), "config/resolved.yaml")
     return tracker
 
 

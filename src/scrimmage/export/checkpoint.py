@@ -94,7 +94,7 @@ def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedM
     if missing:
         raise CheckpointError(f"{path} lacks {missing}: it was written by an older scrimmage; retrain to predict from it.")
     try:
-        config = validate_config(state["config"], source=str(path))
+        config = validate_config(state["config"], source=str(path), check_files=False)
     except ConfigError as exc:
         raise CheckpointError(f"the config inside {path} no longer validates: {exc}") from None
     spec = InputSpec.from_dict(state["spec"])

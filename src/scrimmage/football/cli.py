@@ -23,6 +23,7 @@ from scrimmage.cli.common import (
 )
 from scrimmage.errors import ArgumentError
 
+
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
     head = Table(title="NFL tables" + (" (cached)" if d["cached"] else ""), show_header=True)
     head.add_column("table")

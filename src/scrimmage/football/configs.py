@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from scrimmage.config.registry import DATASETS, Component
 from scrimmage.config.types import FiniteFloat, Int
@@ -57,7 +57,64 @@ class PregameDataConfig(SeasonSplits):
     rating_halflife_days: FiniteFloat = Field(150.0, gt=0, description="Days for a result's weight in the power ratings to halve.")
     rating_ridge: FiniteFloat = Field(2.0, ge=0, description="Ridge shrinkage of power ratings toward average.")
 
+    @field_validator("lines")
+    @classmethod
+    def _lines_file_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # Checked at load time, before any long work; a model loaded from its checkpoint skips it.
+        if value is not None and (info.context or {}).get("check_files", True) and not value.is_file():
+            raise ValueError(f"betting-lines file {value} not found; pass the path of a spreadspoke_scores.csv file")
+        return value
+
     def build(self, workdir: Path) -> DataBundle:
         from scrimmage.football.pregame import build_nfl_pregame
 
         return build_nfl_pregame(self, workdir)
+
+
+def _increasing(values: list[int], field: str) -> list[int]:
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"data.{field} must be strictly increasing, got {values}")
+    return values
+
+
+@DATASETS.register
+class PlaycallDataConfig(SeasonSplits):
+    """NFL play calls: the game state before each offensive snap → run, pass, punt, field goal, kneel or spike."""
+
+    name: Literal["nfl-playcall"] = "nfl-playcall"
+    season_types: list[Literal["PRE", "REG", "POST"]] = Field(
+        ["REG", "POST"], min_length=1, description="Game types whose snaps become examples (preseason calls are vanilla)."
+    )
+    sacks_as_pass: bool = Field(True, description="Count sacks as pass calls (a called dropback); false keeps 'sack' as a class.")
+    scrambles_as_pass: bool = Field(True, description="Count QB scrambles (recorded as runs) as pass calls.")
+    kneels_spikes: Literal["classes", "merge", "drop"] = Field(
+        "classes", description="Kneels and spikes: own classes, merged (kneel→run, spike→pass) or dropped."
+    )
+    no_plays: Literal["recover", "drop"] = Field(
+        "recover", description="Snaps nullified by a penalty: recover the call from the description, or drop them all."
+    )
+    team_embeddings: bool = Field(True, description="Feed offense/defense team ids to the model (one shared team embedding).")
+    season_feature: bool = Field(True, description="Add the season as a numeric feature (league-wide trends such as more passing).")
+    distance_edges: list[Int] = Field(
+        [2, 3, 4, 7, 11], min_length=1, description="Situation baseline: lower edges of the yards-to-go buckets after the first (1, 2, 3, 4-6, 7-10, 11+)."
+    )
+    field_edges: list[Int] = Field(
+        [10, 20, 40, 60, 80, 95], min_length=1, description="Situation baseline: edges of the field zones in yards from the opponent's goal line."
+    )
+    score_edges: list[Int] = Field(
+        [-16, -8, -3, 0, 1, 4, 9, 17], min_length=1, description="Situation baseline: lower edges of the offense's score-difference buckets after the first."
+    )
+    situation_smoothing: FiniteFloat = Field(
+        1.0, ge=0, description="Situation baseline: pseudo-plays pulling each cell toward the overall training frequencies."
+    )
+
+    @model_validator(mode="after")
+    def _edges_increasing(self) -> PlaycallDataConfig:
+        for field in ("distance_edges", "field_edges", "score_edges"):
+            _increasing(getattr(self, field), field)
+        return self
+
+    def build(self, workdir: Path) -> DataBundle:
+        from scrimmage.football.playcall import build_nfl_playcall
+
+        return build_nfl_playcall(self, workdir)

@@ -14,7 +14,8 @@ Conventions (FiveThirtyEight's published NFL method, simplified):
 * Predictions: ``pred_margin = elo_diff / 25``; ``P(home win) = 1 / (1 + 10**(-elo_diff/400))``.
   The playoff 1.2x multiplier, QB adjustments and travel distance are left out.
 * Ratings update over REG and POST games in (date, game_id) order; preseason is ignored.
-  Each game's prediction uses only the ratings before that game.
+  Each game's prediction uses only the ratings before that game. A game without a score (a
+  future fixture appended for prediction) gets its pregame ratings but updates nothing.
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ def elo_predictions(games: pd.DataFrame, spec: EloSpec = EloSpec()) -> pd.DataFr
             rating[t], season_of[t] = r, season
         rh, ra = rating[home], rating[away]
         pre_h[i], pre_a[i] = rh, ra
+        if math.isnan(hs) or math.isnan(as_):  # an unplayed fixture: rated before it, learned nothing from
+            continue
         diff = rh - ra + spec.home_advantage
         p_home = 1.0 / (1.0 + 10.0 ** (-diff / 400.0))
         margin = hs - as_

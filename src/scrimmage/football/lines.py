@@ -37,6 +37,34 @@ DATE_TOLERANCE_DAYS = 1
 _WEEKS_POST = {"Wildcard": 18, "Division": 19, "Conference": 20, "Superbowl": 21}
 
 
+LAYOUT = "'NFL scores and betting data' CSV (spreadspoke_scores.csv)"
+#: bytes looked at to tell a text file from a binary one
+_SNIFF_BYTES = 8192
+
+
+def _read_csv(lines_csv: Path) -> pd.DataFrame:
+    """The CSV's cells as strings; every way the file can be unusable is a :class:`DataError`
+    naming it (missing, a folder, empty, binary, not CSV, unreadable)."""
+    if lines_csv.is_dir():
+        raise DataError(f"betting lines file {lines_csv} is a folder; pass the {LAYOUT} itself")
+    if not lines_csv.is_file():
+        raise DataError(f"betting lines file {lines_csv} not found; pass the path of the {LAYOUT}")
+    try:
+        with open(lines_csv, "rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+        if not head.strip():
+            raise DataError(f"betting lines file {lines_csv} is empty; pass the path of the {LAYOUT}")
+        if b"\0" in head:
+            raise DataError(
+                f"betting lines file {lines_csv} is not a text CSV (it holds binary data); pass the path of the {LAYOUT}"
+            )
+        return pd.read_csv(lines_csv, dtype=str, keep_default_na=False)
+    except OSError as exc:
+        raise DataError(f"cannot read betting lines file {lines_csv}: {exc.strerror or exc}; check its permissions") from exc
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"betting lines file {lines_csv} is not a readable CSV ({exc}); pass the {LAYOUT}") from exc
+
+
 def read_spreadspoke(lines_csv: Path, results: bool = False) -> pd.DataFrame:
     """Every row of the CSV, parsed: ``date``, ``season``, ``home_team``/``away_team`` (``None``
     for a name :data:`teams.FULL_NAMES` lacks, the raw name kept in ``home_name``/``away_name``),
@@ -44,21 +72,17 @@ def read_spreadspoke(lines_csv: Path, results: bool = False) -> pd.DataFrame:
     favourite or when the favourite is neither team), ``total_line``; with ``results`` also
     ``week`` (playoff rounds numbered 18-21), ``playoff`` and the final scores (NaN when unplayed)."""
     lines_csv = Path(lines_csv)
-    if not lines_csv.is_file():
-        raise DataError(
-            f"betting lines file {lines_csv} not found; pass the 'NFL scores and betting data' "
-            "CSV (spreadspoke_scores.csv) with --lines"
-        )
-    try:
-        raw = pd.read_csv(lines_csv, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"betting lines file {lines_csv} is not a readable CSV: {exc}") from exc
+    raw = _read_csv(lines_csv)
     required = REQUIRED_COLUMNS + (RESULT_COLUMNS if results else ())
     missing = [c for c in required if c not in raw.columns]
     if missing:
         raise DataError(
             f"betting lines file {lines_csv} lacks required columns {missing}; expected the "
             f"spreadspoke_scores.csv layout with {list(required)}"
+        )
+    if raw.empty:
+        raise DataError(
+            f"betting lines file {lines_csv} has a header but no rows; pass the {LAYOUT} with its games"
         )
     home = raw["team_home"].map(team_from_name)
     away = raw["team_away"].map(team_from_name)
@@ -87,18 +111,38 @@ def read_spreadspoke(lines_csv: Path, results: bool = False) -> pd.DataFrame:
 
 
 def read_lines(lines_csv: Path) -> pd.DataFrame:
-    """The lines of every row with a date and two known teams: line_date, line_home, line_away,
-    spread_home, total_line."""
+    """The lines of every row with a date and two known teams: line_date, line_season (from the
+    date: January/February games belong to the previous season), line_home, line_away,
+    spread_home, total_line. A file where no row has a date, two known teams and a spread or a
+    total is a :class:`DataError` (it would match nothing)."""
     parsed = read_spreadspoke(lines_csv)
     out = parsed[["date", "home_team", "away_team", "spread_home", "total_line"]].set_axis(
         ["line_date", "line_home", "line_away", "spread_home", "total_line"], axis=1
     )
-    return out.dropna(subset=["line_date", "line_home", "line_away"]).reset_index(drop=True)
+    out = out.dropna(subset=["line_date", "line_home", "line_away"]).reset_index(drop=True)
+    out.insert(1, "line_season", out["line_date"].dt.year - (out["line_date"].dt.month <= 2).astype(int))
+    if not (out["spread_home"].notna() | out["total_line"].notna()).any():
+        raise DataError(
+            f"betting lines file {lines_csv} has no usable line: none of its {len(parsed):,} rows has a "
+            "schedule_date (M/D/YYYY), two team names scrimmage knows (scrimmage.football.teams.FULL_NAMES) "
+            f"and a spread_favorite or over_under_line; pass the {LAYOUT}"
+        )
+    return out
 
 
-def join_lines(games: pd.DataFrame, lines_csv: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Add ``spread_home`` and ``total_line`` (NaN when unmatched) to a games table."""
-    lines = read_lines(lines_csv)
+def covered_seasons(lines: pd.DataFrame) -> list[int]:
+    """Seasons in which a :func:`read_lines` frame has at least one spread or total."""
+    usable = lines["spread_home"].notna() | lines["total_line"].notna()
+    return sorted(int(s) for s in lines.loc[usable, "line_season"].unique())
+
+
+def join_lines(
+    games: pd.DataFrame, lines_csv: Path, lines: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Add ``spread_home`` and ``total_line`` (NaN when unmatched) to a games table; ``lines`` is
+    the file already read by :func:`read_lines` (read here when not given)."""
+    if lines is None:
+        lines = read_lines(lines_csv)
     lines = lines[lines["spread_home"].notna() | lines["total_line"].notna()]
     index: dict[tuple[Any, str, str], tuple[float, float]] = {}
     for r in lines.itertuples(index=False):

@@ -213,8 +213,10 @@ def parse_game(game_id: str, game: dict[str, Any], sched: ScheduleGame | None) -
     other = {home: away, away: home}
     index = 0
     for key, drive in (game.get("drives") or {}).items():
-        if not key.isdigit() or not isinstance(drive, dict):
-            continue
+        if not key.isdigit():
+            continue  # e.g. "crntdrv", the number of the drive in progress
+        if not isinstance(drive, dict):
+            raise TypeError(f"drive {key} is not an object")  # the ingest names the file and the field
         drive_id = int(key)
         dpos = canonical_team(drive.get("posteam"))
         start = drive.get("start") or {}

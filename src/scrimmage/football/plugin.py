@@ -13,6 +13,8 @@ def register() -> None:
 
     REPORTS.register("nfl-pregame", "scrimmage.football.report:pregame_report",
                      "RMSE of home/away points and margin beside home-field, Elo and closing-line baselines; ATS record")
+    REPORTS.register("nfl-playcall", "scrimmage.football.playcall_report:playcall_report",
+                     "Play-call accuracy, log loss, macro-F1, ECE beside majority-class and situation-frequency baselines")
     PREDICTORS.register("nfl-pregame", "scrimmage.football.predict:predict_games",
                         "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
     COMMANDS.register("data nfl", "scrimmage.football.cli:nfl", "Ingest NFL play-by-play into validated Parquet tables.")

@@ -17,7 +17,7 @@ from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.errors import DataError
 from scrimmage.football.configs import PregameDataConfig
 from scrimmage.football.elo import elo_predictions
-from scrimmage.football.features import PregameFeatureSpec, build_pregame_frame
+from scrimmage.football.features import PregameFeatureSpec, add_play_stats, build_pregame_frame
 from scrimmage.football.ingest import ensure_nfl_tables, load_nfl_table
 from scrimmage.football.lines import join_lines
 from scrimmage.football.ratings import RatingSpec, massey_predictions
@@ -30,12 +30,7 @@ ID_COLUMNS = ("game_id", "season", "week", "season_type", "date", "home_team", "
 
 
 def build_nfl_pregame(cfg: PregameDataConfig, workdir: Path) -> DataBundle:
-    ensure_nfl_tables(workdir)  # a no-op when current tables exist
-    games = load_nfl_table(workdir, "games")
-    lines_report = None
-    if cfg.lines is not None:  # data.lines wins over lines joined at ingest
-        games = games.drop(columns=[c for c in LINE_COLUMNS if c in games.columns])
-        games, lines_report = join_lines(games, Path(cfg.lines))
+    games, lines_report = pregame_games(cfg, workdir)
     frame, feature_columns, teams = pregame_examples(games, cfg)
 
     splits, frames = {}, {"games": games}
@@ -65,6 +60,27 @@ def build_nfl_pregame(cfg: PregameDataConfig, workdir: Path) -> DataBundle:
     if lines_report is not None:
         info["lines"] = {k: v for k, v in lines_report.items() if k != "unmatched_examples"}
     return DataBundle(splits=splits, spec=spec, info=info, frames=frames, id_columns=ID_COLUMNS)
+
+
+def pregame_games(
+    cfg: PregameDataConfig, workdir: Path, fixtures: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict | None]:
+    """The games table the features are built from, and the lines join report (``None`` without ``data.lines``).
+
+    The ingested games plus play-derived stats; then ``fixtures`` (future games whose scores are
+    unknown, used by the predictor) appended; then ``data.lines`` joined, which wins over lines
+    joined at ingest.
+    """
+    ensure_nfl_tables(workdir)  # a no-op when current tables exist
+    # per-team success rate and plays come from the plays table: a modelling choice, made here, not in the ingest
+    games = add_play_stats(load_nfl_table(workdir, "games"), load_nfl_table(workdir, "plays"))
+    if fixtures is not None and len(fixtures):
+        games = pd.concat([games, fixtures], ignore_index=True)
+    lines_report = None
+    if cfg.lines is not None:
+        games = games.drop(columns=[c for c in LINE_COLUMNS if c in games.columns])
+        games, lines_report = join_lines(games, Path(cfg.lines))
+    return games, lines_report
 
 
 def pregame_examples(games: pd.DataFrame, cfg: PregameDataConfig) -> tuple[pd.DataFrame, list[str], list[str]]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scrimmage.football.parse import ParsedGame, sec_remaining_game, sec_remaining_half
-from scrimmage.football.source import ScheduleGame
+from scrimmage.football.source import ScheduleGame, entry_from_eid
 from scrimmage.football.teams import ALIASES
 
 #: Final scores the source gets wrong, with the fix and a public source. Applied by rule
@@ -63,7 +63,8 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in (
     Rule("unreadable_game_file", DROPPED,
          "bundled .gz that does not decompress/parse (two empty 2018 preseason files): skipped"),
     Rule("game_without_schedule", FLAGGED,
-         "game file whose eid is not in the schedule: season/week derived from the eid"),
+         "game file whose eid is not in the schedule: kept; date and season from the eid, season type and "
+         "week from the scheduled games of the same week (else the calendar), teams from the game"),
     Rule("schedule_season_mismatch", FLAGGED,
          "schedule's year field differs from the season derived from the eid date (Jan/Feb → previous season)"),
     Rule("cancelled_game", DROPPED,
@@ -138,16 +139,23 @@ def count_unreadable(file_name: str, counts: dict[str, RuleCount]) -> None:
     counts["unreadable_game_file"].add(example=file_name)
 
 
-def check_source(game_id: str, game: dict[str, Any], entry: ScheduleGame | None, counts: dict[str, RuleCount]) -> None:
+def check_source(
+    game_id: str, game: dict[str, Any], entry: ScheduleGame | None, counts: dict[str, RuleCount],
+    schedule: dict[str, ScheduleGame] | None = None,
+) -> ScheduleGame:
     """Rules on a readable game file before it is parsed: team-code aliases (the parser maps them)
-    and its schedule entry (missing, or listed under another season)."""
+    and its schedule entry (missing, or listed under another season). Returns the entry to parse
+    the game with: its own, or for a game the schedule lacks (rule ``game_without_schedule``,
+    kept and counted) one derived from the eid (:func:`source.entry_from_eid`)."""
     raw_codes = {(game.get("home") or {}).get("abbr"), (game.get("away") or {}).get("abbr")}
     if raw_codes & set(ALIASES):
         counts["team_code_alias"].add()
     if entry is None:
         counts["game_without_schedule"].add(example=game_id)
-    elif entry.season_mismatch:
+        return entry_from_eid(game_id, game, schedule or {})
+    if entry.season_mismatch:
         counts["schedule_season_mismatch"].add(example=game_id)
+    return entry
 
 
 def check_schedule_coverage(scheduled: Iterable[str], with_files: Iterable[str], counts: dict[str, RuleCount]) -> None:

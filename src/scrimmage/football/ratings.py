@@ -30,6 +30,8 @@ def massey_predictions(games: pd.DataFrame, spec: RatingSpec = RatingSpec()) -> 
     """Pregame ratings indexed by game_id: massey_home, massey_away, massey_edge, massey_margin.
 
     Games with fewer than ``MIN_HISTORY_GAMES`` earlier games get zeros (no information yet).
+    Games without a score (future fixtures appended for prediction) get ratings but never
+    enter a fit, so one fixture's unknown result cannot reach a later one.
     """
     g = rated_games(games, "power ratings")
     teams = sorted(set(g["home_team"]) | set(g["away_team"]))
@@ -46,9 +48,10 @@ def massey_predictions(games: pd.DataFrame, spec: RatingSpec = RatingSpec()) -> 
     design[:, n_teams] = 1.0  # home edge
     penalty = spec.ridge * np.diag(np.r_[np.ones(n_teams), 0.0])
 
+    played = np.isfinite(margin)  # future fixtures (no score) are rated, never fitted on
     out = np.zeros((n, 4))
     for d in np.unique(day):
-        past = day < d
+        past = (day < d) & played
         if past.sum() < MIN_HISTORY_GAMES:
             continue
         weight = 0.5 ** ((d - day[past]) / spec.halflife_days)

@@ -4,7 +4,8 @@ Game Center mixes codes for the same franchise (JAC and JAX; the Rams as STL the
 Chargers as SD then LAC). Models that learn team strength need one id per franchise, so every
 code is canonicalised here. The betting-lines CSV names teams in full ("St. Louis Rams");
 :data:`FULL_NAMES` maps those names to the same codes. The mapping ships in code (not read from
-the CSV's companion ``nfl_teams.csv``) so the ingest needs no second file.
+the CSV's companion ``nfl_teams.csv``, which codes the Rams ``LAR``) so the ingest needs no
+second file and every table built from the lines CSV uses the same codes as the ingest.
 """
 
 from __future__ import annotations

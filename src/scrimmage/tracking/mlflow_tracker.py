@@ -6,13 +6,18 @@ config is logged flattened as params and as a YAML artifact.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from scrimmage.errors import ConfigError
+from scrimmage.errors import StoreError
+
+CONNECT_TIMEOUT_S = 5
 
 _MAX_PARAM_LEN = 6000
 
@@ -22,7 +27,14 @@ def default_tracking_uri(workdir: Path) -> str:
 
 
 class MlflowTracker:
-    """A thin, batching wrapper over ``MlflowClient`` for one run."""
+    """A thin, batching wrapper over ``MlflowClient`` for one run.
+
+    Opening it checks the store before any run exists: an SQLite file whose folder is missing is
+    refused (MLflow would create it somewhere the user did not mean), an unreachable server fails
+    within seconds with the URI in the message (MLflow's default retries take minutes), a
+    soft-deleted experiment says how to restore it, and a fresh SQLite store is created under a
+    file lock so that several first runs in one workdir do not race on the schema.
+    """
 
     def __init__(self, uri: str, experiment: str, artifact_root: Path):
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -31,18 +43,39 @@ class MlflowTracker:
         for name in ("mlflow", "alembic"):  # after import: mlflow sets its own levels on import
             logging.getLogger(name).setLevel(logging.WARNING)
 
-        self.uri = uri
-        try:
-            self.client = MlflowClient(tracking_uri=uri)
-            found = self.client.get_experiment_by_name(experiment)
-        except Exception as exc:
-            raise ConfigError(f"cannot open MLflow tracking store '{uri}': {exc}. Check --tracking-uri.") from None
-        if found is None:
-            artifact_root.mkdir(parents=True, exist_ok=True)
-            self.experiment_id = self.client.create_experiment(experiment, artifact_location=artifact_root.as_uri())
-        else:
-            self.experiment_id = found.experiment_id
+        self.uri = _checked_uri(uri)
         self.run_id: str | None = None
+        with _store_lock(self.uri), _fail_fast():
+            try:
+                self.client = MlflowClient(tracking_uri=self.uri)
+                found = self.client.get_experiment_by_name(experiment)
+            except Exception as exc:
+                raise StoreError(
+                    f"cannot open the MLflow tracking store {self.uri}: {_first_line(exc)}. "
+                    "Check --tracking-uri / tracking.uri (is the server up, the database reachable?)."
+                ) from None
+            if found is not None and found.lifecycle_stage == "deleted":
+                raise StoreError(
+                    f"MLflow experiment '{experiment}' was deleted in {self.uri}; restore it "
+                    f"(mlflow experiments restore --experiment-id {found.experiment_id}) or set tracking.experiment "
+                    "to another name."
+                )
+            if found is None:
+                found = self._create_experiment(experiment, artifact_root)
+            self.experiment_id = found.experiment_id
+
+    def _create_experiment(self, experiment: str, artifact_root: Path) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        artifact_root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client.create_experiment(experiment, artifact_location=artifact_root.as_uri())
+        except MlflowException:  # created by a concurrent run on another machine meanwhile
+            pass
+        found = self.client.get_experiment_by_name(experiment)
+        if found is None:
+            raise StoreError(f"cannot create MLflow experiment '{experiment}' in {self.uri}.")
+        return found
 
     def start(self, run_name: str, tags: dict[str, str], resume_run_id: str | None = None) -> str:
         if resume_run_id:
@@ -80,9 +113,64 @@ class MlflowTracker:
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         self.client.log_artifact(self.run_id, str(path), artifact_path)
 
-    def end(self, status: str = "FINISHED") -> None:
+    def end(self, status: str = "FINISHED", error: str | None = None) -> None:
         if self.run_id:
+            if error:
+                self.client.set_tag(self.run_id, "error", error[:5000])
             self.client.set_terminated(self.run_id, status=status)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _checked_uri(uri: str) -> str:
+    """Refuse an SQLite URI whose folder is missing; give PostgreSQL a connect timeout."""
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.parent.is_dir():
+            raise StoreError(f"tracking URI {uri}: folder {path.parent} does not exist; create it or pass another URI.")
+        if path.exists() and not path.is_file():
+            raise StoreError(f"tracking URI {uri}: {path} is not a file; pass the path of an SQLite database file.")
+    elif uri.startswith(("postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://")) and "connect_timeout" not in uri:
+        uri += ("&" if "?" in uri else "?") + f"connect_timeout={CONNECT_TIMEOUT_S}"
+    elif "://" not in uri and not uri.startswith(("file:", "databricks")):
+        folder = Path(uri)
+        if not folder.parent.is_dir():
+            raise StoreError(f"tracking URI {uri}: folder {folder.parent} does not exist; create it or pass another URI.")
+    return uri
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str) -> Iterator[None]:
+    """An exclusive file lock beside an SQLite store while it is opened (schema creation is not concurrent-safe)."""
+    if not uri.startswith("sqlite:///"):
+        yield
+        return
+    lock_path = Path(uri.removeprefix("sqlite:///") + ".lock")
+    with open(lock_path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def _fail_fast() -> Iterator[None]:
+    """While probing the store: no HTTP retries and a short timeout (restored afterwards for the run)."""
+    keys = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(CONNECT_TIMEOUT_S)}
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update(keys)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _finite(value: Any) -> bool:

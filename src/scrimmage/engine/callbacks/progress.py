@@ -43,9 +43,13 @@ class RichProgress(Callback):
         shown = [f"{k} {metrics[k]:.4f}" for k in ("train/loss", *self.watch) if k in metrics]
         self.console.print(f"epoch {int(metrics['epoch']):>3}  " + "  ".join(shown), highlight=False, markup=False)
 
-    def on_fit_end(self, state: LoopState, ctx: Context) -> None:
+    def close(self) -> None:
+        """Stop the live display (also when the run fails, so the terminal is left clean)."""
         if self.progress is not None:
             self.progress.stop()
             self.progress = None
+
+    def on_fit_end(self, state: LoopState, ctx: Context) -> None:
+        self.close()
         if state.stop_reason:
             self.console.print(state.stop_reason, style="dim", highlight=False, markup=False)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from scrimmage.cli.main import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "nfl-pregame.yaml"
 runner = CliRunner()
 
@@ -46,7 +46,7 @@ def test_bad_yaml(tmp_path, workdir):
 
 def test_unknown_key(tmp_path, workdir):
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("optim:\n  learning_rate: 0.1\n")
+    recipe.write_text("data: {name: nfl-pregame}\noptim:\n  learning_rate: 0.1\n")
     result = invoke(workdir, "train", str(recipe))
     assert_clean_failure(result, workdir, "unknown config key 'optim.learning_rate'")
 
@@ -65,8 +65,8 @@ def test_bad_override(workdir):
 
 
 def test_missing_lines_file(workdir):
-    result = invoke(workdir, "train", str(RECIPE), "--lines", "absent.csv")
-    assert_clean_failure(result, workdir, "--lines file not found")
+    result = invoke(workdir, "train", str(RECIPE), "-o", "data.lines=absent.csv")
+    assert_clean_failure(result, workdir, "absent.csv")
 
 
 def test_config_validate_and_show(workdir):
@@ -77,8 +77,8 @@ def test_config_validate_and_show(workdir):
     import json
 
     assert json.loads(shown.output.strip().splitlines()[-1])["optim"]["lr"] == 0.5
-    bad = invoke(workdir, "config", "validate", str(RECIPE), "-o", "early_stopping.mode=up")
-    assert_clean_failure(bad, workdir, "'early_stopping.mode'")
+    bad = invoke(workdir, "config", "validate", str(RECIPE), "-o", "monitor.mode=up")
+    assert_clean_failure(bad, workdir, "'monitor.mode'")
 
 
 def test_real_process_prints_no_traceback(tmp_path):
@@ -98,7 +98,7 @@ def test_unknown_monitored_metric_fails_before_writing_a_run(full_ingest, tmp_pa
     """Checked up front: no run folder, no MLflow run for a config that cannot work."""
     _, _, nfl_workdir = full_ingest
     before = run_folders(nfl_workdir)
-    result = invoke(nfl_workdir, "train", str(RECIPE), "-o", "early_stopping.metric=val/margn_rmse")
+    result = invoke(nfl_workdir, "train", str(RECIPE), "-o", "monitor.metric=val/margn_rmse")
     output = result.output + result.stderr
     assert result.exit_code == 2, output
     assert "Did you mean 'val/margin_rmse'?" in output

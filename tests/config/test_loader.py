@@ -10,28 +10,34 @@ from scrimmage.config import load_config, parse_override
 from scrimmage.config.schema import RunConfig
 from scrimmage.errors import ConfigError
 
-RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 
 def test_every_field_has_a_default_and_a_description():
+    """Every option of the engine's sections and of every registered component (data.name aside)."""
+    from scrimmage.config.registry import COMPONENTS, Component
+
     def walk(model, prefix=""):
         for name, field in model.model_fields.items():
-            assert field.description, f"{prefix}{name} lacks a description"
-            assert not field.is_required(), f"{prefix}{name} lacks a default"
+            assert field.description or name == "name", f"{prefix}{name} lacks a description"
+            assert not field.is_required() or (prefix, name) == ("", "data") or name == "name", f"{prefix}{name} lacks a default"
             annotation = field.annotation
-            if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+            if isinstance(annotation, type) and hasattr(annotation, "model_fields") and annotation is not Component:
                 walk(annotation, f"{prefix}{name}.")
 
     walk(RunConfig)
+    for kind, registry in COMPONENTS.items():
+        for entry in registry.entries():
+            assert entry.description, f"{kind} {entry.name} has no docstring"
+            walk(entry.schema, f"{kind}:{entry.name}.")
 
 
 def test_public_contract_keys_exist():
-    config = RunConfig()
+    config = load_config(RECIPES / "nfl-pregame.yaml")
     for key in (
         "trainer.epochs", "trainer.batch_size", "trainer.seed", "trainer.deterministic", "trainer.precision",
         "trainer.grad_clip", "trainer.accumulate", "optim.name", "optim.lr", "optim.weight_decay",
-        "scheduler.name", "early_stopping.metric", "early_stopping.mode", "early_stopping.patience",
-        "early_stopping.min_delta", "data.lines",
+        "scheduler.name", "monitor.metric", "monitor.mode", "task.name", "data.lines", "checkpoint.restore_best",
     ):
         section, field = key.split(".")
         assert hasattr(getattr(config, section), field), key
@@ -67,9 +73,22 @@ def test_override_value_is_yaml():
         (["optim.lrr=1"], r"unknown config key 'optim.lrr'. Did you mean 'optim.lr'\?"),
         (["trainer.epoch=3"], r"Did you mean 'trainer.epochs'\?"),
         (["trianer.epochs=3"], r"Did you mean 'trainer'\?"),
-        (["trainer.epochs=ten"], r"'trainer.epochs'.*expected int.*got 'ten' \(str\)"),
+        (["trainer.epochs=ten"], r"'trainer.epochs'.*got 'ten' \(str\)"),
+        (["trainer.epochs=true"], r"'trainer.epochs'.*got True \(bool\)"),
         (["trainer.batch_size=0"], r"'trainer.batch_size'.*greater than or equal to 1"),
-        (["optim.name=rmsprop"], r"'optim.name'.*one of 'adamw', 'adam', 'sgd'"),
+        (["optim.name=rmsprop"], r"unknown optimizer 'rmsprop' \(optim.name\).*Registered optimizers: adam, adamw, sgd"),
+        (["model.name=mlp_typo"], r"unknown model 'mlp_typo' \(model.name\). Did you mean 'mlp'\?"),
+        (["model.hiden=[8]"], r"unknown config key 'model.hiden'. Did you mean 'model.hidden'\?"),
+        (["loss.name=focal", "loss.gama=2"], r"unknown config key 'loss.gama'. Did you mean 'loss.gamma'\?"),
+        (["loss.weights={home: 1}", "loss.name=focal"], r"unknown config key 'loss.weights'"),
+        (["callbacks.0.patiense=3"], r"unknown config key 'callbacks.0.patiense'. Did you mean 'callbacks.0.patience'\?"),
+        (["callbacks=[{name: early_stoping}]"], r"Did you mean 'early_stopping'\?"),
+        (["scheduler.step_size=2"], r"unknown config key 'scheduler.step_size'"),
+        (["model.hidden=[]"], r"'model.hidden'.*at least 1 item"),
+        (["model.hidden=[0, 4]"], r"'model.hidden.0'.*greater than or equal to 1"),
+        (["optim.betas=[0.9, 1.0]"], r"'optim.betas.1'.*less than 1"),
+        (["optim.lr=.inf"], r"'optim.lr'.*finite"),
+        (["trainer.grad_clip=-1"], r"'trainer.grad_clip'.*greater than 0"),
         (["data.train_seasons=[2009, 2017]"], r"overlaps data.val_seasons"),
         (["epochs"], r"expected KEY.PATH=VALUE"),
         (["trainer.epochs.x=1"], r"'trainer.epochs' is a value, not a section"),
@@ -83,7 +102,7 @@ def test_bad_overrides_name_the_key_and_the_fix(overrides, expected):
 
 def test_unknown_key_in_recipe_names_nearest_key(tmp_path):
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("trainer:\n  epocs: 3\n")
+    recipe.write_text("data: {name: nfl-pregame}\ntrainer:\n  epocs: 3\n")
     with pytest.raises(ConfigError, match=r"unknown config key 'trainer.epocs'. Did you mean 'trainer.epochs'\?"):
         load_config(recipe)
 
@@ -105,3 +124,31 @@ def test_recipe_must_be_a_mapping(tmp_path):
     recipe.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="must hold a mapping"):
         load_config(recipe)
+
+
+def test_empty_recipe_is_an_error(tmp_path):
+    recipe = tmp_path / "empty.yaml"
+    recipe.write_text("# nothing here\n")
+    with pytest.raises(ConfigError, match="is empty"):
+        load_config(recipe)
+
+
+def test_recipe_without_data_names_the_fix(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("trainer: {epochs: 3}\n")
+    with pytest.raises(ConfigError, match="no data section"):
+        load_config(recipe)
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    recipe = tmp_path / "dup.yaml"
+    recipe.write_text("data: {name: nfl-pregame}\ntrainer:\n  epochs: 3\n  epochs: 4\n")
+    with pytest.raises(ConfigError, match="duplicate key 'epochs' at line 4"):
+        load_config(recipe)
+
+
+def test_a_component_keeps_only_its_own_options():
+    config = load_config(RECIPES / "nfl-pregame.yaml", ["loss={name: focal, gamma: 1.5}", "optim={name: sgd, lr: 0.1}"])
+    assert config.loss.name == "focal" and config.loss.gamma == 1.5
+    assert not hasattr(config.loss, "weights")
+    assert config.optim.momentum == 0.9 and not hasattr(config.optim, "betas")
