@@ -28,10 +28,21 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         raise
 
 
+def _file_mode() -> int:
+    """The mode a plain ``open()`` would give (mkstemp makes 0600 files, which other users could not read)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def commit(tmp: Path, target: Path) -> None:
     """fsync ``tmp`` and rename it over ``target`` (atomic on POSIX within one filesystem)."""
     with open(tmp, "rb") as handle:
         os.fsync(handle.fileno())
+    os.chmod(tmp, FILE_MODE)
     os.replace(tmp, target)
 
 

@@ -101,6 +101,8 @@ def test_nullified_calls_read_the_play_before_the_penalty():
 
 def test_class_options(season_plays):
     base = PlaycallDataConfig()
+    assert PlaycallDataConfig(sacks_as_pass=False, kneels_spikes="merge").class_names() == (
+        "run", "pass", "sack", "punt", "field_goal")
     label, _ = play_labels(season_plays, base.model_copy(update={"sacks_as_pass": False}))
     assert (label[season_plays["play_type"] == "sack"] == "sack").all()
     label, _ = play_labels(season_plays, base.model_copy(update={"kneels_spikes": "merge"}))

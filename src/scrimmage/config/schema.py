@@ -9,6 +9,7 @@ unknown keys are errors (``extra="forbid"``), so a typo never silently falls bac
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
@@ -70,6 +71,9 @@ class TrackingConfig(Section):
     tags: dict[str, str] = Field({}, description="Extra tags for the run.")
 
 
+LOOP_METRICS = ("train/loss", "lr")
+"""Metrics the loop itself reports every epoch, whatever the task."""
+
 # Component sections: the registry that validates each, and the name used when a recipe omits it.
 COMPONENT_SECTIONS: dict[str, tuple[Any, str | None]] = {
     "data": (DATASETS, None),
@@ -125,6 +129,30 @@ class RunConfig(Section):
         if not isinstance(value, list):
             raise ValueError("callbacks must be a list of mappings, each with a 'name' (e.g. - name: early_stopping)")
         return value
+
+    @model_validator(mode="after")
+    def _monitor_is_computed(self) -> RunConfig:
+        """Checked here (not only when the run starts) when the task can name its metrics from the config."""
+        names_for = getattr(self.task, "metric_names", None)
+        names = names_for(self.data) if names_for is not None else None
+        if names is None:
+            return self
+        available = [*LOOP_METRICS, *names]
+        if self.monitor.metric not in available:
+            close = difflib.get_close_matches(self.monitor.metric, available, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            raise ValueError(f"monitor.metric '{self.monitor.metric}' is not computed by task {self.task.name} on "
+                             f"{self.data.name}.{hint} Available: {', '.join(available)}")
+        return self
+
+    @model_validator(mode="after")
+    def _loss_fits_the_task(self) -> RunConfig:
+        wanted = getattr(self.task, "loss_kind", None)
+        if self.loss is not None and wanted and self.loss.kind and self.loss.kind != wanted:
+            fitting = [e.name for e in LOSSES.entries() if e.schema.kind == wanted]
+            raise ValueError(f"loss '{self.loss.name}' is a {self.loss.kind} loss but task {self.task.name} needs a "
+                             f"{wanted} loss: one of {', '.join(fitting)}")
+        return self
 
     @model_validator(mode="after")
     def _unique_callbacks(self) -> RunConfig:

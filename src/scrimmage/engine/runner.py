@@ -19,7 +19,7 @@ from rich.console import Console
 
 from scrimmage.config.loader import config_to_dict, config_to_yaml, flatten
 from scrimmage.config.registry import LOSSES, REPORTS
-from scrimmage.config.schema import RunConfig
+from scrimmage.config.schema import LOOP_METRICS, RunConfig
 from scrimmage.data.datamodule import DataBundle
 from scrimmage.engine.callbacks.checkpointing import ModelCheckpoint
 from scrimmage.engine.callbacks.progress import RichProgress
@@ -215,9 +215,6 @@ def _end(record: RunRecord | None, tracker: Any, chain: list[Callback], status: 
             action()
         except Exception:  # the store may be what failed; the run's own error is what the user needs
             pass
-
-
-LOOP_METRICS = ("train/loss", "lr")
 
 
 def check_monitored(metric: str, available: list[str]) -> None:

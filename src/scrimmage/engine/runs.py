@@ -16,6 +16,7 @@ import json
 import os
 import socket
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,8 +80,8 @@ class RunInfo:
         return asdict(self)
 
 
-def list_runs(workdir: Path) -> list[RunInfo]:
-    """Newest first. A damaged run folder is skipped with a warning, never fails the listing."""
+def list_runs(workdir: Path, warn: Callable[[str], None] | None = None) -> list[RunInfo]:
+    """Newest first. A damaged run folder is skipped with a warning (``warn``), never fails the listing."""
     root = runs_dir(workdir)
     infos = []
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
@@ -89,7 +90,11 @@ def list_runs(workdir: Path) -> list[RunInfo]:
         try:
             infos.append(read_run(folder))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            warnings.warn(f"skipping run folder {folder}: its run.json or result.json is damaged ({exc})", stacklevel=2)
+            message = f"skipping run folder {folder}: its run.json or result.json is damaged ({exc})"
+            if warn is not None:
+                warn(message)
+            else:
+                warnings.warn(message, stacklevel=2)
     return sorted(infos, key=lambda info: (info.started or "", info.run_id), reverse=True)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,7 +22,6 @@ from scrimmage.cli.common import (
     user_errors,
     workdir_from,
 )
-from scrimmage.errors import ArgumentError
 
 
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
@@ -49,6 +49,10 @@ def _print_summary(out: Any, d: dict[str, Any]) -> None:
         for kind, c in (lines.get("by_season_type") or {}).items():
             out.print(f"  {kind}: {c['matched']:,} matched, {c['unmatched']:,} unmatched")
     out.print(f"source: {d.get('source', '')}; {d['seconds']:.1f} s")
+    for note in d.get("notes") or []:  # e.g. "using cached tables from ... ; pass --force to rebuild"
+        out.print(escape(note), highlight=False, soft_wrap=True)
+    for warning in d.get("warnings") or []:  # e.g. a lines file that matched few games
+        out.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @user_errors
@@ -63,10 +67,8 @@ def nfl(
     """Ingest NFL play-by-play (2009-2019) into validated games/drives/plays Parquet tables."""
     from scrimmage.football.ingest import ingest_nfl
 
-    if lines is not None and not lines.is_file():
-        raise ArgumentError(f"--lines file {lines} not found; pass the path of the betting lines CSV")
-    if source_dir is not None and not source_dir.is_dir():
-        raise ArgumentError(f"--source folder {source_dir} not found; pass a folder of <eid>.json.gz files and schedule.json")
+    # --lines / --source are checked by ingest_nfl (missing, a folder for a file, a file for a
+    # folder, empty, binary, ...) before any long work, with messages that say which
     root = workdir_from(ctx, workdir)
     out = err_console if json_out else console
     with Progress(

@@ -5,6 +5,7 @@ Schemas only (pydantic): ``build(workdir)`` imports pandas and the feature code 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -65,14 +66,22 @@ class PregameDataConfig(SeasonSplits):
             raise ValueError(f"betting-lines file {value} not found; pass the path of a spreadspoke_scores.csv file")
         return value
 
+    def targets(self) -> tuple[str, ...]:
+        """The regression targets (known without building the data, so the monitor is checked at load time)."""
+        return ("home", "away", "margin")
+
     def build(self, workdir: Path) -> DataBundle:
         from scrimmage.football.pregame import build_nfl_pregame
 
         return build_nfl_pregame(self, workdir)
 
 
+#: Every class the play-call dataset can make, in class-index order (its options pick a subset).
+PLAYCALL_CLASSES = ("run", "pass", "sack", "punt", "field_goal", "kneel", "spike")
+
+
 def _increasing(values: list[int], field: str) -> list[int]:
-    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+    if any(b <= a for a, b in pairwise(values)):
         raise ValueError(f"data.{field} must be strictly increasing, got {values}")
     return values
 
@@ -96,16 +105,20 @@ class PlaycallDataConfig(SeasonSplits):
     team_embeddings: bool = Field(True, description="Feed offense/defense team ids to the model (one shared team embedding).")
     season_feature: bool = Field(True, description="Add the season as a numeric feature (league-wide trends such as more passing).")
     distance_edges: list[Int] = Field(
-        [2, 3, 4, 7, 11], min_length=1, description="Situation baseline: lower edges of the yards-to-go buckets after the first (1, 2, 3, 4-6, 7-10, 11+)."
+        [2, 3, 4, 7, 11], min_length=1,
+        description="Situation baseline: lower edges of the yards-to-go buckets after the first (1, 2, 3, 4-6, 7-10, 11+).",
     )
     field_edges: list[Int] = Field(
-        [10, 20, 40, 60, 80, 95], min_length=1, description="Situation baseline: edges of the field zones in yards from the opponent's goal line."
+        [10, 20, 40, 60, 80, 95], min_length=1,
+        description="Situation baseline: edges of the field zones, in yards from the opponent's goal line.",
     )
     score_edges: list[Int] = Field(
-        [-16, -8, -3, 0, 1, 4, 9, 17], min_length=1, description="Situation baseline: lower edges of the offense's score-difference buckets after the first."
+        [-16, -8, -3, 0, 1, 4, 9, 17], min_length=1,
+        description="Situation baseline: lower edges of the offense's score-difference buckets after the first.",
     )
     situation_smoothing: FiniteFloat = Field(
-        1.0, ge=0, description="Situation baseline: pseudo-plays pulling each cell toward the overall training frequencies."
+        1.0, ge=0,
+        description="Situation baseline: pseudo-plays pulling each cell toward the overall training mix (1 was best on 2017).",
     )
 
     @model_validator(mode="after")
@@ -113,6 +126,13 @@ class PlaycallDataConfig(SeasonSplits):
         for field in ("distance_edges", "field_edges", "score_edges"):
             _increasing(getattr(self, field), field)
         return self
+
+    def class_names(self) -> tuple[str, ...]:
+        """The classes, in class-index order (known without building the data)."""
+        dropped = {"sack"} if self.sacks_as_pass else set()
+        if self.kneels_spikes != "classes":
+            dropped |= {"kneel", "spike"}
+        return tuple(c for c in PLAYCALL_CLASSES if c not in dropped)
 
     def build(self, workdir: Path) -> DataBundle:
         from scrimmage.football.playcall import build_nfl_playcall

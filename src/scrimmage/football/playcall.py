@@ -54,8 +54,6 @@ from scrimmage.football.ingest import ensure_nfl_tables, load_nfl_table
 from scrimmage.football.teams import CANONICAL_TEAMS
 from scrimmage.paths import data_dir
 
-#: Every class the dataset can emit, in class-index order (the config picks a subset).
-ALL_CLASSES = ("run", "pass", "sack", "punt", "field_goal", "kneel", "spike")
 #: Play-table columns that describe the state before the snap (the only ones features read).
 PRE_SNAP_COLUMNS = (
     "game_id", "play_id", "play_index", "qtr", "down", "ydstogo", "yardline_100", "posteam", "defteam",
@@ -140,7 +138,7 @@ def playcall_examples(
     kept = plays[label.notna()].copy()
     kept["label"] = label[label.notna()]
 
-    classes = class_names(cfg)
+    classes = list(cfg.class_names())
     kept["y"] = kept["label"].map({c: i for i, c in enumerate(classes)}).astype(np.int64)
     features = snap_features(kept, cfg)
     feature_columns = list(features.columns)
@@ -153,14 +151,6 @@ def playcall_examples(
     frame["situation"] = situation_cells(frame, cfg)
     frame = frame.sort_values(["season", "game_id", "play_index"], kind="stable").reset_index(drop=True)
     return frame, feature_columns, classes, teams, exclusions
-
-
-def class_names(cfg: PlaycallDataConfig) -> list[str]:
-    """The classes ``cfg`` makes, in class-index order."""
-    dropped = {"sack"} if cfg.sacks_as_pass else set()
-    if cfg.kneels_spikes != "classes":
-        dropped |= {"kneel", "spike"}
-    return [c for c in ALL_CLASSES if c not in dropped]
 
 
 def play_labels(plays: pd.DataFrame, cfg: PlaycallDataConfig) -> tuple[pd.Series, pd.Series]:

@@ -45,6 +45,7 @@ class MlflowTracker:
 
         self.uri = _checked_uri(uri)
         self.run_id: str | None = None
+        _probe_database(self.uri)
         with _store_lock(self.uri), _fail_fast():
             try:
                 self.client = MlflowClient(tracking_uri=self.uri)
@@ -140,6 +141,23 @@ def _checked_uri(uri: str) -> str:
         if not folder.parent.is_dir():
             raise StoreError(f"tracking URI {uri}: folder {folder.parent} does not exist; create it or pass another URI.")
     return uri
+
+
+def _probe_database(uri: str) -> None:
+    """Connect once with a short timeout: MLflow retries a database for minutes before giving up."""
+    if not uri.startswith(("postgresql", "mysql", "mssql")):
+        return
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(uri.replace("postgresql://", "postgresql+psycopg://", 1)
+                                          if uri.startswith("postgresql://") else uri)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:
+        raise StoreError(f"cannot reach the MLflow tracking database {uri}: {_first_line(exc)}. "
+                         "Check --tracking-uri / tracking.uri (host, port, database, credentials).") from None
 
 
 @contextlib.contextmanager

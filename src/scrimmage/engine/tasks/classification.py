@@ -16,6 +16,7 @@ from torch import Tensor, nn
 
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.engine.tasks.base import Evaluation, Report, named
+from scrimmage.engine.tasks.configs import classification_metric_names
 from scrimmage.engine.tasks.scaling import Standardized, unwrap
 from scrimmage.errors import ConfigError, DataError
 from scrimmage.metrics.classification import binary_metrics, confusion_matrix, log_loss, multiclass_metrics
@@ -95,10 +96,7 @@ class ClassificationTask:
         return self.loss(model(batch, prepared=True), batch["y"])
 
     def metric_names(self, prefix: str = "val") -> list[str]:
-        names = ["loss", "accuracy", "log_loss", "macro_f1", "auroc", "ece"]
-        if self.mode == "binary":
-            names += ["f1", "precision", "recall", "brier"]
-        return [f"{prefix}/{n}" for n in names]
+        return classification_metric_names(self.mode == "binary", prefix)
 
     def probabilities(self, logits: Tensor) -> Tensor:
         logits = logits.float()

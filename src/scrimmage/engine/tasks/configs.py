@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,16 +14,34 @@ if TYPE_CHECKING:
     from scrimmage.engine.tasks.base import Task
 
 
+def regression_metric_names(targets: tuple[str, ...], prefix: str = "val") -> list[str]:
+    return [f"{prefix}/loss", *(f"{prefix}/{name}_{kind}" for name in targets for kind in ("rmse", "mae"))]
+
+
+CLASSIFICATION_METRICS = ("loss", "accuracy", "log_loss", "macro_f1", "auroc", "ece")
+BINARY_METRICS = ("f1", "precision", "recall", "brier")
+
+
+def classification_metric_names(binary: bool, prefix: str = "val") -> list[str]:
+    return [f"{prefix}/{n}" for n in (*CLASSIFICATION_METRICS, *(BINARY_METRICS if binary else ()))]
+
+
 @TASKS.register
 class RegressionTaskConfig(Component):
     """Multi-target regression: loss on standardised targets, RMSE/MAE per target in real units."""
 
     name: Literal["regression"] = "regression"
+    loss_kind: ClassVar[str] = "regression"
 
     def build(self, spec: InputSpec) -> Task:
         from scrimmage.engine.tasks.regression import RegressionTask
 
         return RegressionTask(spec)
+
+    def metric_names(self, data: Component) -> list[str] | None:
+        """What an epoch reports, when the dataset declares its targets without being built."""
+        targets = getattr(data, "targets", lambda: None)()
+        return regression_metric_names(tuple(targets)) if targets else None
 
 
 @TASKS.register
@@ -31,6 +49,7 @@ class ClassificationTaskConfig(Component):
     """Binary, multi-class or multi-label classification on logits: accuracy, log loss, F1, AUROC, ECE."""
 
     name: Literal["classification"] = "classification"
+    loss_kind: ClassVar[str] = "classification"
     mode: Literal["auto", "binary", "multiclass", "multilabel"] = Field(
         "auto", description="auto: multilabel for several targets, binary for two classes, else multiclass."
     )
@@ -43,3 +62,12 @@ class ClassificationTaskConfig(Component):
         from scrimmage.engine.tasks.classification import ClassificationTask
 
         return ClassificationTask(spec, self.mode, self.class_weights, self.ece_bins)
+
+    def metric_names(self, data: Component) -> list[str] | None:
+        """Binary mode adds f1/precision/recall/brier; with mode auto that needs the class count."""
+        if self.mode == "auto":
+            classes = getattr(data, "class_names", lambda: None)()
+            if classes is None:
+                return classification_metric_names(binary=True)  # the widest list; the run checks again
+            return classification_metric_names(binary=len(classes) == 2)
+        return classification_metric_names(binary=self.mode == "binary")

@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.engine.tasks.base import Evaluation, Report, named
+from scrimmage.engine.tasks.configs import regression_metric_names
 from scrimmage.engine.tasks.scaling import Standardized, unwrap
 from scrimmage.errors import ConfigError
 from scrimmage.metrics.regression import regression_metrics
@@ -59,8 +60,7 @@ class RegressionTask:
         return self.loss(model(batch, prepared=True), batch["y"])
 
     def metric_names(self, prefix: str = "val") -> list[str]:
-        per_target = [f"{prefix}/{name}_{kind}" for name in self.target_names for kind in ("rmse", "mae")]
-        return [f"{prefix}/loss", *per_target]
+        return regression_metric_names(self.target_names, prefix)
 
     @torch.no_grad()
     def predict(self, model: nn.Module, split: TensorSplit, batch_size: int) -> Tensor:
