@@ -148,7 +148,12 @@ def test_duplicate_keys_are_refused(tmp_path):
 
 
 def test_a_component_keeps_only_its_own_options():
-    config = load_config(RECIPES / "nfl-pregame.yaml", ["loss={name: focal, gamma: 1.5}", "optim={name: sgd, lr: 0.1}"])
-    assert config.loss.name == "focal" and config.loss.gamma == 1.5
-    assert not hasattr(config.loss, "weights")
+    config = load_config(RECIPES / "nfl-pregame.yaml", ["loss={name: huber, delta: 2.5}", "optim={name: sgd, lr: 0.1}"])
+    assert config.loss.name == "huber" and config.loss.delta == 2.5
+    assert not hasattr(config.loss, "gamma")
     assert config.optim.momentum == 0.9 and not hasattr(config.optim, "betas")
+
+
+def test_a_loss_must_fit_the_task():
+    with pytest.raises(ConfigError, match="is a classification loss but task regression needs a regression loss"):
+        load_config(RECIPES / "nfl-pregame.yaml", ["loss={name: focal, gamma: 1.5}"])

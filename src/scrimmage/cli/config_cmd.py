@@ -11,7 +11,7 @@ from scrimmage.cli.common import console, emit_json, user_errors
 from scrimmage.config import config_to_dict, config_to_yaml, load_config
 
 config_app = typer.Typer(no_args_is_help=True)
-OVERRIDES = typer.Option([], "-o", "--override", help="KEY.PATH=VALUE (YAML-typed), repeatable.")
+OVERRIDES = typer.Option([], "-o", "--override", metavar="KEY.PATH=VALUE", help="KEY.PATH=VALUE (YAML-typed), repeatable.")
 # Accepted like on every command, so scripts can pass it uniformly; config commands touch no files.
 WORKDIR_UNUSED = typer.Option(None, "--workdir", help="Accepted for uniformity; config commands read and write nothing there.")
 

@@ -15,6 +15,7 @@ app = typer.Typer(
     help="A training lab for sports, betting and game-AI models.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: flags print as flags (rich panels show "--json <bool>")
     add_completion=False,
 )
 

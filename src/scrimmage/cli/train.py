@@ -18,9 +18,9 @@ from scrimmage.errors import ArgumentError
 def train(
     ctx: typer.Context,
     recipe: Path | None = typer.Argument(None, help="YAML recipe, e.g. recipes/nfl-pregame.yaml (not needed with --resume)."),
-    override: list[str] = typer.Option([], "-o", "--override", help="KEY.PATH=VALUE (YAML-typed), repeatable."),
-    resume: str | None = typer.Option(None, "--resume", help="Run id or .ckpt file to continue from (its own config is used)."),
-    tracking_uri: str | None = typer.Option(None, "--tracking-uri", help="MLflow tracking URI (default: sqlite in the workdir)."),
+    override: list[str] = typer.Option([], "-o", "--override", metavar="KEY.PATH=VALUE", help="KEY.PATH=VALUE (YAML-typed), repeatable."),
+    resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID|CKPT", help="Run id or .ckpt file to continue from (its own config is used)."),
+    tracking_uri: str | None = typer.Option(None, "--tracking-uri", metavar="URI", help="MLflow tracking URI (default: sqlite in the workdir)."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
