@@ -51,6 +51,7 @@ from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.errors import DataError
 from scrimmage.football.configs import PlaycallDataConfig
 from scrimmage.football.ingest import ensure_nfl_tables, load_nfl_table
+from scrimmage.football.splits import split_by_season
 from scrimmage.football.teams import CANONICAL_TEAMS
 from scrimmage.paths import data_dir
 
@@ -91,14 +92,7 @@ def build_nfl_playcall(cfg: PlaycallDataConfig, workdir: Path) -> DataBundle:
     frame, feature_columns, classes, teams, exclusions = playcall_examples(plays, games, cfg)
 
     splits, frames = {}, {}
-    for name, (first, last) in (("train", cfg.train_seasons), ("val", cfg.val_seasons), ("test", cfg.test_seasons)):
-        part = frame[frame["season"].between(first, last)].reset_index(drop=True)
-        if part.empty:
-            seasons = sorted(frame["season"].unique().tolist())
-            raise DataError(
-                f"data.{name}_seasons [{first}, {last}] selects no plays; the data holds seasons "
-                f"{seasons[0]}-{seasons[-1]}. Change data.{name}_seasons."
-            )
+    for name, part in split_by_season(frame, cfg, "plays").items():
         splits[name] = _to_split(part, feature_columns, cfg.team_embeddings)
         frames[name] = part
 

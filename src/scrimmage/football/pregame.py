@@ -21,6 +21,7 @@ from scrimmage.football.features import PregameFeatureSpec, add_play_stats, buil
 from scrimmage.football.ingest import ensure_nfl_tables, load_nfl_table
 from scrimmage.football.lines import join_lines
 from scrimmage.football.ratings import RatingSpec, massey_predictions
+from scrimmage.football.splits import split_by_season
 from scrimmage.paths import data_dir
 
 TARGETS = ("home", "away", "margin")
@@ -34,14 +35,7 @@ def build_nfl_pregame(cfg: PregameDataConfig, workdir: Path) -> DataBundle:
     frame, feature_columns, teams = pregame_examples(games, cfg)
 
     splits, frames = {}, {"games": games}
-    for name, (first, last) in (("train", cfg.train_seasons), ("val", cfg.val_seasons), ("test", cfg.test_seasons)):
-        part = frame[frame["season"].between(first, last)].reset_index(drop=True)
-        if part.empty:
-            seasons = sorted(frame["season"].unique().tolist())
-            raise DataError(
-                f"data.{name}_seasons [{first}, {last}] selects no games; the data holds seasons "
-                f"{seasons[0]}-{seasons[-1]}. Change data.{name}_seasons."
-            )
+    for name, part in split_by_season(frame, cfg, "games").items():
         splits[name] = _to_split(part, feature_columns)
         frames[name] = part
 
