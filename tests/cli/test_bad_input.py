@@ -56,7 +56,7 @@ def train(*overrides: str) -> list[str]:
 
 
 def validate(*overrides: str) -> list[str]:
-    return ["config", "validate", str(RECIPE), *sum((["-o", o] for o in overrides), [])]
+    return ["config", "validate", str(RECIPE), *(part for o in overrides for part in ("-o", o))]
 
 
 DATA = "data: {name: nfl-pregame}\n"

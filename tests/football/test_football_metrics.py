@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scrimmage.football.metrics import comparison_table, normal_cdf, score_games
+from scrimmage.football.metrics import normal_cdf, score_games
 
 
 def test_perfect_predictions_score_zero_error():
@@ -58,10 +58,3 @@ def test_bad_inputs_raise():
         score_games([1, 2], [1, 2], [1], [1, 2])
     with pytest.raises(ValueError, match="at least one"):
         score_games([], [], [], [])
-
-
-def test_comparison_table_sorts_best_first():
-    rows = comparison_table({"elo": {"game_rmse_combined": 11.1, "n_games": 2.0},
-                             "line": {"game_rmse_combined": 10.6, "n_games": 2.0}})
-    assert [r["model"] for r in rows] == ["line", "elo"]
-    assert rows[0]["game_rmse_combined"] == 10.6

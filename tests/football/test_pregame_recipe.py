@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from scrimmage.football.features import add_play_stats
-from scrimmage.football.pregame import pregame_examples
 
 from scrimmage.config import load_config
+from scrimmage.football.features import add_play_stats
+from scrimmage.football.pregame import pregame_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "nfl-pregame.yaml"

@@ -1,7 +1,8 @@
-"""``scrimmage train RECIPE [-o ...] [--resume RUN_ID|CKPT] [--json]`` and the generic result table."""
+"""``scrimmage train RECIPE [-o ...] [--resume RUN_ID|CKPT] [--session-budget 12h] [--json]`` and the generic result table."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.config import load_config
+from scrimmage.engine.tasks.base import Report
 from scrimmage.errors import ArgumentError
 
 
@@ -21,6 +23,11 @@ def train(
     override: list[str] = typer.Option([], "-o", "--override", metavar="KEY.PATH=VALUE", help="KEY.PATH=VALUE (YAML-typed), repeatable."),
     resume: str | None = typer.Option(None, "--resume", metavar="RUN_ID|CKPT", help="Run id or .ckpt file to continue from (its own config is used)."),
     tracking_uri: str | None = typer.Option(None, "--tracking-uri", metavar="URI", help="MLflow tracking URI (default: sqlite in the workdir)."),
+    session_budget: str | None = typer.Option(
+        None, "--session-budget", metavar="DURATION",
+        help="Stop cleanly with a checkpoint after this long (12h, 90m, 45s); exit 75, continue with --resume. "
+             "Sets trainer.session_budget.",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
@@ -30,6 +37,9 @@ def train(
     root = workdir_from(ctx, workdir)
     if recipe is None and resume is None:
         raise ArgumentError("pass a recipe (e.g. scrimmage train recipes/nfl-pregame.yaml) or --resume RUN_ID.")
+    override = list(override)
+    if session_budget is not None:  # a config key like any other: validated (and its errors worded) there
+        override.append(f"trainer.session_budget={json.dumps(session_budget)}")
     if recipe is None:
         from scrimmage.engine.resume import resume_config
 
@@ -55,13 +65,7 @@ def print_result(out: Console, result: dict[str, Any]) -> None:
     table.add_column("predictor", no_wrap=True)
     for header in report["columns"].values():
         table.add_column(header, justify="right", no_wrap=True)
-    lower = report.get("lower_is_better", True)
-
-    def rank(item: tuple[str, dict[str, Any]]) -> float:
-        value = item[1].get(report["rank_by"])
-        return float("inf") if not isinstance(value, (int, float)) or value != value else (value if lower else -value)
-
-    for name, row in sorted(report["rows"].items(), key=rank):
+    for name, row in Report(**report).ranked():
         table.add_row(name, *(_fmt(row.get(column)) for column in report["columns"]))
     out.print(table)
     for note in report.get("notes", []):

@@ -10,6 +10,7 @@ nearest valid one (difflib). Unknown keys inside a component are checked against
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -176,11 +177,14 @@ def _schema_at(loc: list[Any], raw: Any) -> type[BaseModel] | None:
     model: Any = RunConfig
     node: Any = raw
     for part in loc:
-        if isinstance(part, int):  # an item of a list of components (callbacks)
+        if isinstance(part, int):  # an item of a list: of plain sections (a callback's phases) or of components (callbacks)
             node = node[part] if isinstance(node, list) and part < len(node) else {}
-            model = _component_schema(CALLBACKS, node, None)
+            args = typing.get_args(model) if typing.get_origin(model) is list else ()
+            item = _section_model(args[0]) if args else None
+            model = item if item is not None else _component_schema(CALLBACKS, node, None)
             continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)) or part not in model.model_fields:
+        model = _section_model(model)
+        if model is None or part not in model.model_fields:
             return None
         node = node.get(part, {}) if isinstance(node, dict) else {}
         if model is RunConfig and part in COMPONENT_SECTIONS:
@@ -188,7 +192,15 @@ def _schema_at(loc: list[Any], raw: Any) -> type[BaseModel] | None:
             model = _component_schema(registry, node, default)
         else:
             model = model.model_fields[part].annotation
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+    return _section_model(model)
+
+
+def _section_model(annotation: Any) -> type[BaseModel] | None:
+    """The schema behind an annotation: a model itself, or the one model of ``Model | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    models = [a for a in typing.get_args(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+    return models[0] if len(models) == 1 and typing.get_origin(annotation) in (typing.Union, types.UnionType) else None
 
 
 def _component_schema(registry: Any, node: Any, default: str | None) -> type[BaseModel] | None:

@@ -24,7 +24,7 @@ from scrimmage.config.registry import (
     TASKS,
     Component,
 )
-from scrimmage.config.types import FiniteFloat, Int, NonNegativeInt, PositiveInt
+from scrimmage.config.types import Duration, FiniteFloat, Int, NonNegativeInt, PositiveInt
 
 
 class Section(BaseModel):
@@ -43,6 +43,9 @@ class CheckpointConfig(Section):
     save_last: bool = Field(True, description="Keep last.ckpt (what --resume continues from).")
     every_n_steps: NonNegativeInt = Field(0, description="Also write last.ckpt every N optimizer steps mid-epoch (0 = epoch ends only).")
     restore_best: bool = Field(True, description="Load best.ckpt back before the test report (else test the last weights).")
+    every_n_minutes: FiniteFloat = Field(
+        0.0, ge=0, description="Also write last.ckpt (at an optimizer step) every N minutes of wall time (0 = off)."
+    )
 
 
 class TrainerConfig(Section):
@@ -59,6 +62,10 @@ class TrainerConfig(Section):
     accelerator: Literal["auto", "cpu", "cuda", "mps"] = Field("cpu", description="Device type for Lightning Fabric.")
     devices: PositiveInt = Field(1, description="Number of devices (processes with data-parallel training).")
     threads: NonNegativeInt = Field(0, description="torch intra-op threads (0 = torch default).")
+    session_budget: Duration | None = Field(
+        None, description="Wall-clock budget of this session, e.g. 12h, 90m, 45s: stop cleanly with a checkpoint when it "
+        "runs out (exit 75; continue with --resume). null = no budget."
+    )
 
 
 class TrackingConfig(Section):
@@ -160,6 +167,26 @@ class RunConfig(Section):
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"callbacks lists {repeated} more than once; keep one entry per callback")
+        return self
+
+    @model_validator(mode="after")
+    def _callbacks_fit_the_run(self) -> RunConfig:
+        """Cross-section checks a callback declares (``check_config(run_config)`` raising ValueError)."""
+        for callback in self.callbacks:
+            check = getattr(callback, "check_config", None)
+            if check is not None:
+                check(self)
+        return self
+
+    @model_validator(mode="after")
+    def _clocks_need_one_process(self) -> RunConfig:
+        """Each process would read its own clock and they would disagree on the step to act at."""
+        timed = [key for key, on in (("trainer.session_budget", self.trainer.session_budget is not None),
+                                     ("checkpoint.every_n_minutes", self.checkpoint.every_n_minutes > 0)) if on]
+        if timed and self.trainer.devices > 1:
+            raise ValueError(f"{' and '.join(timed)} need trainer.devices: 1 (with several processes each would read "
+                             "its own clock and they would stop or checkpoint at different steps); use "
+                             "checkpoint.every_n_steps and trainer.epochs instead")
         return self
 
     def callback(self, name: str) -> Component | None:

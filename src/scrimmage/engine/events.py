@@ -28,6 +28,7 @@ class Event(StrEnum):
                     clip gradients; optimizer.step(); schedule.step()
                     state.global_step += 1
                     OPTIMIZER_STEP
+                    if state.should_stop: break          # a callback ended the run mid-epoch: validate, then stop
             state.metrics = train loss + task.evaluate(model, val split)
             plateau schedule.step(state.metrics[monitor])
             state.epoch += 1
@@ -52,6 +53,8 @@ class LoopState:
     steps_per_epoch: int
     model: Any = None
     optimizer: Any = None
+    task: Any = None
+    """The task being trained; a callback may call its optional hooks (``set_loss_weights``)."""
     epoch: int = 0
     """Index of the epoch in progress (or next to run); after EPOCH_END, the number of epochs done."""
     global_step: int = 0
@@ -67,6 +70,10 @@ class LoopState:
     train_seconds: float = 0.0
     running_loss: Callable[[], float] = lambda: float("nan")
     """Mean training loss of the epoch so far (a host sync: call it only when you need the number)."""
+    checkpoint_requests: list[str] = field(default_factory=list)
+    """Names of extra checkpoint files (``phase=01-warmup.ckpt``) a callback asks for at this step or epoch
+    end; the checkpoint callback (last in the saving order) writes them, with every callback's updated
+    state, and clears the list. Not saved."""
 
     def state_dict(self) -> dict[str, Any]:
         return {"epoch": self.epoch, "global_step": self.global_step, "should_stop": self.should_stop,
@@ -86,6 +93,10 @@ class Context:
     log: Callable[[dict[str, float], int], None] = lambda metrics, step: None
     print: Callable[[str], None] = lambda text: None
     is_main_process: bool = True
+    set_batch_size: Callable[[int], None] | None = None
+    """Micro-batch size of the data order from the next epoch on. Call it at FIT_START (to restore the size a
+    resumed epoch was using) or at EPOCH_START of an epoch not yet begun (``state.step_in_epoch == 0``);
+    an epoch in progress keeps its size. None when the loop cannot change it."""
 
 
 class Callback:

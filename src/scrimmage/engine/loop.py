@@ -71,12 +71,12 @@ class TrainLoop:
         self.dispatch = Dispatcher(self.callbacks)
         self.state = LoopState(
             max_epochs=trainer.epochs, steps_per_epoch=steps_per_epoch, model=self.model,
-            optimizer=self.optimizer, running_loss=self.running_loss,
+            optimizer=self.optimizer, task=task, running_loss=self.running_loss,
         )
         self.ctx = Context(
             save_checkpoint=self.save_checkpoint, load_weights=self.load_weights,
             log=log or (lambda metrics, step: None), print=print_fn or (lambda text: None),
-            is_main_process=fabric.is_global_zero,
+            is_main_process=fabric.is_global_zero, set_batch_size=self.set_batch_size,
         )
         self._reset_running()
         self.stop: StopRequest = StopRequest()  # the runner swaps in the one its signal handlers set
@@ -89,6 +89,11 @@ class TrainLoop:
         self.dispatch = Dispatcher(self.callbacks)
         if log is not None:
             self.ctx.log = log
+
+    def set_batch_size(self, size: int) -> None:
+        """Serve micro-batches of ``size`` (see :attr:`Context.set_batch_size`); the epoch's step count follows."""
+        self.order.batch_size = int(size)
+        self.state.steps_per_epoch = -(-len(self.order) // self.config.trainer.accumulate)
 
     @property
     def history(self) -> list[dict[str, float]]:
@@ -165,6 +170,8 @@ class TrainLoop:
                 if step_hooks:
                     state.step_in_epoch += 1
                     self.dispatch(Event.OPTIMIZER_STEP, state, self.ctx)
+                    if state.should_stop:  # a callback ended the run here (e.g. the last phase's step count)
+                        break
                 if stop.signum is not None:
                     self._stop_for_signal()
 

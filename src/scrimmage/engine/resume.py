@@ -11,7 +11,7 @@ from scrimmage.errors import CheckpointError
 from scrimmage.paths import runs_dir
 
 # Keys that may change between the interrupted run and its resumption.
-RESUMABLE_CHANGES = ("trainer.epochs", "checkpoint.", "tracking.", "trainer.threads")
+RESUMABLE_CHANGES = ("trainer.epochs", "checkpoint.", "tracking.", "trainer.threads", "trainer.session_budget")
 # Callback options that may change too (keyed by callback name): extending patience is fine.
 RESUMABLE_CALLBACK_OPTIONS = ("patience",)
 

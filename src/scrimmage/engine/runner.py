@@ -20,6 +20,7 @@ from rich.console import Console
 from scrimmage.config.loader import config_to_dict, config_to_yaml, flatten
 from scrimmage.config.registry import LOSSES, REPORTS
 from scrimmage.config.schema import LOOP_METRICS, RunConfig
+from scrimmage.config.types import parse_duration
 from scrimmage.data.datamodule import DataBundle
 from scrimmage.engine.callbacks.checkpointing import ModelCheckpoint
 from scrimmage.engine.callbacks.progress import RichProgress
@@ -82,8 +83,8 @@ def run(
     Lifecycle: everything that can be wrong with the inputs (data, task, model, optimizer,
     schedule, monitored metric, devices, tracking store) is built and checked before anything is
     written; then the run folder and the MLflow run are created, and however the run ends it is
-    marked there: ``finished``, ``interrupted`` (SIGINT/SIGTERM: a checkpoint is written first),
-    ``diverged`` or ``failed`` (with its error).
+    marked there: ``finished``, ``interrupted`` (SIGINT/SIGTERM or the session budget, measured from
+    this call: a checkpoint is written first), ``diverged`` or ``failed`` (with its error).
     """
     started = time.perf_counter()
     workdir = resolve_workdir(workdir)
@@ -99,6 +100,10 @@ def run(
     task.setup_training(config.loss or LOSSES.validate(task.default_loss()), bundle.splits["train"])
     model = task.build_model(config.model.build(bundle.spec, task.n_outputs()), bundle.splits["train"])
     check_monitored(config.monitor.metric, [*LOOP_METRICS, *task.metric_names("val")])
+    for component in config.callbacks:  # checks a callback can make only once the task is built (loss weights ...)
+        check_task = getattr(component, "check_task", None)
+        if check_task is not None:
+            check_task(task)
     fabric = make_fabric(config)
     fabric.launch()  # one process per device: started here by re-running the command (or by torchrun)
     loop = TrainLoop(config, fabric, model, task, bundle)  # optimizer and schedule are built (and checked) here
@@ -129,13 +134,17 @@ def run(
         if progress and main_process:
             chain.append(RichProgress(console, watch=(config.monitor.metric,)))
         loop.set_callbacks(chain, log=tracker.log_metrics if tracker is not None else None)
+        if main_process:  # what callbacks say (a phase starts ...) goes where the run's own lines go
+            loop.ctx.print = lambda text: console.print(text, markup=False, highlight=False)
         loop.on_stop = lambda: loop.save_checkpoint(saver.last_path)
         if checkpoint is not None:
             loop.load_checkpoint(checkpoint)
             if main_process:
                 console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}",
                               markup=False, highlight=False)
-        with graceful_stop() as stop:
+        budget = config.trainer.session_budget
+        budget_left = parse_duration(budget) - (time.perf_counter() - started) if budget else None
+        with graceful_stop(budget, budget_left) as stop:
             loop.stop = stop
             loop.fit()
         _close(chain)
@@ -149,7 +158,7 @@ def run(
             atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
             record.end("finished")
         return result
-    except TrainingInterrupted as exc:  # a signal: the loop checkpointed at the step it stopped on
+    except TrainingInterrupted as exc:  # a signal or the budget: the loop checkpointed at the step it stopped on
         message = (f"{exc} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}; a checkpoint was saved. "
                    f"Continue with: {resume_command}")
         _end(record, tracker, chain, "interrupted", message, "KILLED")

@@ -15,7 +15,6 @@ games, mostly from baselines that never touch torch; plain arrays keep them depe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -67,9 +66,3 @@ def score_games(
         "brier": float(np.mean((prob - outcome) ** 2)),
         "n_games": len(ht),
     }
-
-
-def comparison_table(results: Mapping[str, Mapping[str, float]]) -> list[dict[str, object]]:
-    """Rows ``{"model": name, **metrics}`` sorted by game_rmse_combined (best first)."""
-    rows = [{"model": name, **dict(m)} for name, m in results.items()]
-    return sorted(rows, key=lambda r: float(r.get("game_rmse_combined", math.inf)))  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ Both baselines are fitted on the training seasons only:
   the league-wide mix and a cell never seen in training predicts that mix.
 
 Every row (model included) is scored by the same code, :func:`multiclass_metrics` on class
-probabilities with :data:`ECE_BINS` calibration bins (the classification task's default; the
-report hook is not told the task's ``ece_bins``), and carries ``n_plays``.
+probabilities with the task's ``ece_bins`` calibration bins (from the generic report's extras),
+and carries ``n_plays``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from scrimmage.data.datamodule import DataBundle
 from scrimmage.engine.tasks.base import Evaluation, Report
 from scrimmage.metrics.classification import multiclass_metrics
 
-ECE_BINS = 15
+ECE_BINS = 15  # when the generic report does not say (the classification task's default)
 COLUMNS = {"n_plays": "plays", "accuracy": "accuracy", "log_loss": "log loss", "macro_f1": "macro F1",
            "auroc": "AUROC", "ece": "ECE"}
 
@@ -87,9 +87,10 @@ def playcall_report(bundle: DataBundle, split: str, evaluation: Evaluation, gene
         "majority": torch.from_numpy(np.tile(situation.prior, (n, 1))).float(),
         "situation": torch.from_numpy(situation.predict(cells)).float(),
     }
+    bins = int(generic.extras.get("ece_bins", ECE_BINS))
     rows: dict[str, dict[str, Any]] = {}
     for name, prob in probabilities.items():
-        rows[name] = dict(generic.rows.get(name, {})) | multiclass_metrics(prob, target, ECE_BINS) | {"n": n, "n_plays": n}
+        rows[name] = dict(generic.rows.get(name, {})) | multiclass_metrics(prob, target, bins) | {"n": n, "n_plays": n}
 
     unseen = int((~situation.seen(cells)).sum())
     majority = classes[int(np.argmax(situation.prior))]
@@ -105,6 +106,6 @@ def playcall_report(bundle: DataBundle, split: str, evaluation: Evaluation, gene
         "class_counts": {c: int(k) for c, k in zip(classes, np.bincount(target.numpy(), minlength=len(classes)),
                                                      strict=True)},
         "situation_unseen_plays": unseen,
-        "ece_bins": ECE_BINS,
+        "ece_bins": bins,
     }
     return Report(f"{split} set: play calls", rows, dict(COLUMNS), rank_by="log_loss", notes=notes, extras=extras)

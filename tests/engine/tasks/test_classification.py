@@ -95,3 +95,13 @@ def test_predictions_file_has_labels_and_probabilities(tmp_path):
     assert list(table.columns) == ["label", "pred", "prob_a", "prob_b", "prob_c"]
     assert len(table) == 300
     assert (table[["prob_a", "prob_b", "prob_c"]].sum(axis=1) - 1).abs().max() < 1e-4
+
+
+def test_report_rows_rank_by_their_own_metric():
+    from scrimmage.engine.tasks.base import Report
+
+    report = Report("t", {"model": {"log_loss": 0.5}, "majority": {"log_loss": 1.0}, "broken": {"log_loss": float("nan")}},
+                    {"log_loss": "log loss"}, rank_by="log_loss")
+    assert [name for name, _ in report.ranked()] == ["model", "majority", "broken"]
+    report.lower_is_better = False
+    assert [name for name, _ in report.ranked()] == ["majority", "model", "broken"]

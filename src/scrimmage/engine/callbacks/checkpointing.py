@@ -1,14 +1,20 @@
-"""Checkpoints: last.ckpt (resume point, also mid-epoch every N steps), best.ckpt and top-k.
+"""Checkpoints: last.ckpt (resume point, also mid-epoch every N steps or N minutes), best.ckpt and top-k.
 
 The loop writes every file atomically (temp file + rename). Top-k files are named
 ``epoch=007-val_loss=0.8123.ckpt`` (epochs 1-based, like everywhere users see them); files that
 fall out of the top k are deleted. Best and top-k follow the run's one ``monitor``.
+
+Other callbacks ask for extra files through ``state.checkpoint_requests`` (the phases callback's
+``phase=01-warmup.ckpt`` at the end of each phase); this callback runs after the recipe's callbacks,
+so it writes them with everyone's updated state, and at an optimizer step it refreshes last.ckpt too.
+Timed saves (``every_n_minutes``) happen at an optimizer step, the first after the interval.
 """
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from scrimmage.config.schema import CheckpointConfig, MonitorConfig
@@ -26,6 +32,7 @@ class ModelCheckpoint(Callback):
         self.best: float | None = None
         self.best_epoch = 0
         self.top_k: list[tuple[float, str]] = []  # (metric, filename), best first
+        self.saved_at = monotonic()  # when last.ckpt was last written (every_n_minutes)
 
     @property
     def last_path(self) -> Path:
@@ -39,13 +46,30 @@ class ModelCheckpoint(Callback):
         """A process killed while writing leaves a temp file; it was never renamed, so drop it."""
         if not ctx.is_main_process:
             return
+        self.saved_at = monotonic()
         for stale in self.directory.glob(".*.ckpt*.tmp"):
             stale.unlink(missing_ok=True)
 
     def on_optimizer_step(self, state: LoopState, ctx: Context) -> None:
-        n = self.cfg.every_n_steps
-        if n and self.cfg.save_last and state.global_step % n == 0:
-            ctx.save_checkpoint(self.last_path)
+        if state.checkpoint_requests:
+            self._write_requested(state, ctx)
+            if self.cfg.save_last:
+                self._save_last(ctx)
+            return
+        if state.should_stop or not self.cfg.save_last:
+            return  # a run stopped mid-epoch validates next and saves last.ckpt at that epoch's end
+        n, minutes = self.cfg.every_n_steps, self.cfg.every_n_minutes
+        if (n and state.global_step % n == 0) or (minutes and monotonic() - self.saved_at >= 60 * minutes):
+            self._save_last(ctx)
+
+    def _save_last(self, ctx: Context) -> None:
+        ctx.save_checkpoint(self.last_path)
+        self.saved_at = monotonic()
+
+    def _write_requested(self, state: LoopState, ctx: Context) -> None:
+        for name in state.checkpoint_requests:
+            ctx.save_checkpoint(self.directory / name)
+        state.checkpoint_requests.clear()
 
     def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
         value = state.metrics.get(self.monitor.metric, float("nan"))
@@ -56,7 +80,9 @@ class ModelCheckpoint(Callback):
         if self.cfg.save_top_k > 1:
             self._update_top_k(ctx, value, epoch)
         if self.cfg.save_last:
-            ctx.save_checkpoint(self.last_path)
+            self._save_last(ctx)
+        if state.checkpoint_requests:
+            self._write_requested(state, ctx)
 
     def _update_top_k(self, ctx: Context, value: float, epoch: int) -> None:
         descending = self.monitor.mode == "max"  # best first
@@ -83,4 +109,5 @@ class ModelCheckpoint(Callback):
         paths = {"last": self.last_path, "best": self.best_path}
         out = {name: str(path) for name, path in paths.items() if path.exists()}
         out.update({f"top_{i + 1}": str(self.directory / name) for i, (_, name) in enumerate(self.top_k)})
+        out.update({path.stem.replace("=", "_"): str(path) for path in sorted(self.directory.glob("phase=*.ckpt"))})
         return out

@@ -2,18 +2,23 @@
 
 Order (documented, and what the run builds): the recipe's callbacks in list order, then the
 built-ins: tracking (logs the epoch), checkpoint (saves every callback's updated state, so it
-comes after the ones that change state), progress (prints). Early stopping, checkpoints and the
-plateau schedule all watch the one ``monitor`` section.
+comes after the ones that change state), progress (prints). Early stopping, checkpoints, the
+plateau schedule and the phases' patience all watch the one ``monitor`` section.
+
+A callback's schema may declare ``check_config(run_config)`` (checks against the rest of the recipe
+at load time, raising ValueError) and ``check_task(task)`` (checks that need the built task, run
+before anything is written, raising ConfigError).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scrimmage.config.registry import CALLBACKS, Component
-from scrimmage.config.types import FiniteFloat, NonNegativeInt
+from scrimmage.config.types import FiniteFloat, NonNegativeInt, PositiveInt
+from scrimmage.errors import ConfigError
 
 if TYPE_CHECKING:
     from scrimmage.config.schema import RunConfig
@@ -32,3 +37,120 @@ class EarlyStoppingConfig(Component):
         from scrimmage.engine.callbacks.early_stopping import EarlyStopping
 
         return EarlyStopping(config.monitor.metric, config.monitor.mode, self.patience, self.min_delta)
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PhaseLRConfig(_Options):
+    """A phase's learning rate: linear warmup from initial to peak, cosine decay to final, then final."""
+
+    initial: FiniteFloat | None = Field(None, ge=0, description="LR of the phase's first step; it moves linearly to peak over warmup_steps (null = peak).")
+    peak: FiniteFloat | None = Field(None, gt=0, description="LR at the end of warmup, where the cosine decay starts (null = optim.lr).")
+    final: FiniteFloat | None = Field(None, ge=0, description="LR the cosine decay ends at and then holds until the phase ends (null = peak).")
+    warmup_steps: NonNegativeInt = Field(0, description="Optimizer steps of linear warmup from initial to peak (0 = start at peak).")
+    decay_steps: NonNegativeInt = Field(0, description="Optimizer steps of cosine decay from peak to final after warmup (0 = hold peak).")
+
+
+PHASE_NAME = r"^[A-Za-z0-9_.-]+$"
+
+
+class PhaseConfig(_Options):
+    """One phase of a curriculum: how long, its loss weights, its LR schedule, its batch size and patience."""
+
+    name: str | None = Field(None, pattern=PHASE_NAME, description="Phase name (letters, digits, _ . -) for logs and phase=NN-NAME.ckpt (null = phaseN).")
+    epochs: PositiveInt | None = Field(None, description="Length in epochs (give exactly one of epochs, steps, minutes).")
+    steps: PositiveInt | None = Field(None, description="Length in optimizer steps (give exactly one of epochs, steps, minutes).")
+    minutes: FiniteFloat | None = Field(None, gt=0, description="Length in minutes of wall time (not reproducible; give exactly one of epochs, steps, minutes).")
+    loss_weights: dict[str, FiniteFloat] = Field({}, description="Loss weights by name for this phase, passed to the task (regression: per target); unnamed ones keep the loss's own.")
+    lr: PhaseLRConfig = Field(default_factory=PhaseLRConfig, description="This phase's learning-rate schedule (its own rates: nothing carries over from the phase before).")
+    batch_size: PositiveInt | None = Field(None, description="Micro-batch size from the first epoch that starts in this phase (null = trainer.batch_size).")
+    patience: NonNegativeInt | None = Field(None, description="Epochs without improvement of monitor.metric that end this phase early (null = the callback's patience).")
+
+    @field_validator("loss_weights")
+    @classmethod
+    def _weights_not_negative(cls, value: dict[str, float]) -> dict[str, float]:
+        negative = {k: v for k, v in value.items() if v < 0}
+        if negative:
+            raise ValueError(f"loss weights must be >= 0, got {negative}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_duration(self) -> PhaseConfig:
+        given = [key for key in ("epochs", "steps", "minutes") if getattr(self, key) is not None]
+        if len(given) != 1:
+            which = f"it has {' and '.join(given)}" if given else "it has none"
+            raise ValueError(f"a phase needs exactly one duration: epochs, steps or minutes ({which})")
+        return self
+
+    @property
+    def duration(self) -> str:
+        key = next(k for k in ("epochs", "steps", "minutes") if getattr(self, k) is not None)
+        return f"{getattr(self, key):g} {key}"
+
+
+@CALLBACKS.register
+class PhasesConfig(Component):
+    """Train in phases (a curriculum): each with its own length, loss weights, LR schedule, batch size and patience."""
+
+    name: Literal["phases"] = "phases"
+    phases: list[PhaseConfig] = Field([], description="The phases in order; the run stops when the last one ends (or at trainer.epochs).")
+    patience: NonNegativeInt | None = Field(None, description="Epochs without improvement of monitor.metric that end the current phase (not the run); null = phases run their full length.")
+    min_delta: FiniteFloat = Field(0.0, ge=0, description="Smallest change of monitor.metric that counts as an improvement (phase patience).")
+
+    @model_validator(mode="after")
+    def _names(self) -> PhasesConfig:
+        for index, phase in enumerate(self.phases):
+            if phase.name is None:
+                phase.name = f"phase{index + 1}"
+        names = [phase.name for phase in self.phases]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"phase names must be unique; {repeated} appear more than once")
+        return self
+
+    def check_config(self, config: RunConfig) -> None:
+        """What can be checked against the rest of the recipe when it is loaded."""
+        if not self.phases:
+            raise ValueError("callback phases needs at least one phase, e.g. phases: [{name: warmup, epochs: 2}]")
+        if config.scheduler.name != "constant":
+            raise ValueError(f"callback phases sets the learning rate at every step from each phase's lr; set "
+                             f"scheduler.name: constant (it is {config.scheduler.name!r})")
+        if config.trainer.devices > 1 and any(p.minutes is not None for p in self.phases):
+            raise ValueError("phases measured in minutes need trainer.devices: 1 (each process would read its own "
+                             "clock and switch at a different step); use epochs or steps")
+        if all(p.epochs is not None for p in self.phases):
+            needed = sum(p.epochs or 0 for p in self.phases)
+            if needed > config.trainer.epochs:
+                raise ValueError(f"the phases last {needed} epochs but trainer.epochs is {config.trainer.epochs}; "
+                                 f"set trainer.epochs: {needed} (or more) so the last phase is not cut short")
+        names_for = getattr(config.task, "loss_weight_names", None)
+        valid = names_for(config.data) if names_for is not None else None
+        if valid is not None:
+            self._check_weight_names(valid)
+
+    def check_task(self, task: Any) -> None:
+        """What needs the built task (run before anything is written)."""
+        if not any(p.loss_weights for p in self.phases):
+            return
+        if not hasattr(task, "set_loss_weights"):
+            raise ConfigError(f"callbacks phases: task {task.name} has no loss weights to set (no set_loss_weights); "
+                              "remove loss_weights from the phases or use a task that has named loss parts")
+        names_for = getattr(task, "loss_weight_names", None)
+        if names_for is not None:
+            try:
+                self._check_weight_names(names_for())
+            except ValueError as exc:
+                raise ConfigError(f"callbacks phases: {exc}") from None
+
+    def _check_weight_names(self, valid: list[str]) -> None:
+        for phase in self.phases:
+            unknown = sorted(set(phase.loss_weights) - set(valid))
+            if unknown:
+                raise ValueError(f"phase '{phase.name}' weighs unknown loss parts {unknown}; the task's are {valid}")
+
+    def build(self, config: RunConfig) -> Callback:
+        from scrimmage.engine.callbacks.phases import Phases
+
+        return Phases(self, config)

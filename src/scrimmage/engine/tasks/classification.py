@@ -4,6 +4,10 @@ Inputs are standardised per feature; targets are not (they are classes). ``y`` h
 indices (binary, multi-class) or 0/1 per label (multi-label). Class weights are either given or
 "balanced" (inverse training frequency, ``n / (K * count)``). Baseline: the training class
 frequencies (the majority class as the pick).
+
+Sequences: targets with a time axis (``[N, T]`` class indices, ``[N, T, L]`` multi-label) with a
+per-step model output are scored on real steps only (``mask``), each real step a row; targets
+without one (``[N]`` / ``[N, L]``) go with a pooled output (see :mod:`scrimmage.engine.tasks.scaling`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from torch import Tensor, nn
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.engine.tasks.base import Evaluation, Report, named
 from scrimmage.engine.tasks.configs import classification_metric_names
-from scrimmage.engine.tasks.scaling import Standardized, unwrap
+from scrimmage.engine.tasks.scaling import Standardized, real_steps, real_targets, unwrap
 from scrimmage.errors import ConfigError, DataError
 from scrimmage.metrics.classification import binary_metrics, confusion_matrix, log_loss, multiclass_metrics
 
@@ -40,6 +44,11 @@ class ClassificationTask:
         self.loss: Any = None
         self.class_weights: tuple[float, ...] | None = None
 
+    @property
+    def target_dims(self) -> int:
+        """Rank of one example's target without a time axis: 1 for multi-label (0/1 per label), else 0 (a class id)."""
+        return 1 if self.mode == "multilabel" else 0
+
     def n_outputs(self) -> int:
         return 1 if self.mode == "binary" else len(self.classes)
 
@@ -57,8 +66,9 @@ class ClassificationTask:
 
         if getattr(loss_config, "kind", "") != "classification":
             raise ConfigError(f"loss.name '{loss_config.name}' is not a classification loss; use cross_entropy or focal.")
-        self._check_targets(train.tensors["y"], "train")
-        self.class_weights = self._class_weights(train.tensors["y"])
+        y = real_targets(train.tensors, self.target_dims)
+        self._check_targets(y, "train")
+        self.class_weights = self._class_weights(y)
         self.loss = loss_config.build(LossInfo(self.mode, self.spec.target_names, self.classes, self.class_weights))
 
     def _check_targets(self, y: Tensor, split: str) -> None:
@@ -93,7 +103,7 @@ class ClassificationTask:
         return TensorSplit(tensors)
 
     def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
-        return self.loss(model(batch, prepared=True), batch["y"])
+        return self.loss(*real_steps(model(batch, prepared=True), batch["y"], batch.get("mask"), self.target_dims))
 
     def metric_names(self, prefix: str = "val") -> list[str]:
         return classification_metric_names(self.mode == "binary", prefix)
@@ -109,7 +119,7 @@ class ClassificationTask:
     def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
         logits = [model(batch).float() for batch in split.batches(batch_size)]
         out = torch.cat(logits) if logits else torch.empty(0, self.n_outputs())
-        target = split.tensors["y"]
+        out, target = real_steps(out, split.tensors["y"], split.tensors.get("mask"), self.target_dims)
         metrics: dict[str, float] = {}
         if self.loss is not None and len(target):
             metrics["loss"] = float(self.loss(out, target)[0])
@@ -138,9 +148,9 @@ class ClassificationTask:
         n = len(evaluation.targets)
         model_row = {k.removeprefix(prefix): v for k, v in evaluation.metrics.items()} | {"n": n}
         rows = {"model": model_row}
-        extras: dict[str, Any] = {"classes": list(self.classes)}
+        extras: dict[str, Any] = {"classes": list(self.classes), "ece_bins": self.ece_bins}
         if self.mode != "multilabel":
-            train_y = data.splits["train"].tensors["y"].long()
+            train_y = real_targets(data.splits["train"].tensors, self.target_dims).long()
             freq = torch.bincount(train_y, minlength=len(self.classes)).float()
             freq = freq / freq.sum()
             prior = freq.expand(n, -1).clone()
@@ -160,6 +170,8 @@ class ClassificationTask:
         return truth | self.decode_probabilities(evaluation.predictions)
 
     def decode(self, outputs: Tensor) -> dict[str, np.ndarray]:
+        if outputs.dim() > 2:  # per-step logits [N, T, C]: one row per step, padded ones included (the caller's mask drops them)
+            outputs = outputs.flatten(0, -2)
         return self.decode_probabilities(self.probabilities(outputs))
 
     def decode_probabilities(self, prob: Tensor) -> dict[str, np.ndarray]:

@@ -43,6 +43,11 @@ class RegressionTaskConfig(Component):
         targets = getattr(data, "targets", lambda: None)()
         return regression_metric_names(tuple(targets)) if targets else None
 
+    def loss_weight_names(self, data: Component) -> list[str] | None:
+        """Names a curriculum phase's ``loss_weights`` may use (the targets), when the dataset declares them."""
+        targets = getattr(data, "targets", lambda: None)()
+        return list(targets) if targets else None
+
 
 @TASKS.register
 class ClassificationTaskConfig(Component):

@@ -4,12 +4,22 @@ Why in the model: a checkpoint or an export then takes raw features and returns 
 itself. Why ``prepared=True``: the training loop standardises its splits once, up front, and
 asks the network for standardised outputs, so nothing is rescaled per step (on small models the
 two extra element-wise passes per step cost more than a layer).
+
+Sequences (``x`` ``[N, T, F]`` with an optional ``mask`` ``[N, T]``, true = real step) are
+supported by the same tasks: input statistics (and per-step target statistics) come from real
+steps only, and :func:`real_steps` turns per-step outputs and targets into rows of real steps, so
+the loss, the metrics, the baselines and the saved predictions see real steps only (one row per
+real step, in sequence order). Targets with a time axis (regression ``[N, T, K]``, classification
+``[N, T]``) are per step; targets without one (``[N, K]`` / ``[N]``) go with a pooled model output.
+Tensors without a time axis take exactly the paths they took before.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+from scrimmage.errors import DataError
 
 EPS = 1e-6
 
@@ -25,6 +35,37 @@ def feature_stats(x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor
     if x.shape[0] < 2:
         return torch.zeros(x.shape[-1]), torch.ones(x.shape[-1])
     return x.mean(0), x.std(0).clamp_min(EPS)
+
+
+def is_per_step(target: Tensor, target_dims: int) -> bool:
+    """Whether ``target`` has a time axis: ``target_dims`` is one example's target rank without it
+    (1 for regression ``[K]`` and multi-label ``[L]``, 0 for class indices)."""
+    return target.dim() == target_dims + 2
+
+
+def real_rows(values: Tensor, mask: Tensor | None) -> Tensor:
+    """``[N, T, ...]`` → ``[real steps, ...]`` in sequence order (every step when ``mask`` is None)."""
+    rows = values.flatten(0, 1)
+    return rows if mask is None else rows[mask.reshape(-1).bool()]
+
+
+def real_steps(pred: Tensor, target: Tensor, mask: Tensor | None, target_dims: int) -> tuple[Tensor, Tensor]:
+    """Model outputs and targets as rows: real steps of per-step targets, otherwise unchanged."""
+    if not is_per_step(target, target_dims):
+        if pred.dim() > 2:
+            raise DataError(f"the model gives an output per step {list(pred.shape)} but the targets are one per "
+                            f"sequence {list(target.shape)}: set model.output to last, mean or attention")
+        return pred, target
+    if pred.dim() != 3:
+        raise DataError(f"the targets are per step {list(target.shape)} but the model gives one output per sequence "
+                        f"{list(pred.shape)}: set model.output to per_step")
+    return real_rows(pred, mask), real_rows(target, mask)
+
+
+def real_targets(tensors: dict[str, Tensor], target_dims: int) -> Tensor:
+    """A split's targets as rows (real steps of per-step targets)."""
+    y = tensors["y"]
+    return real_rows(y, tensors.get("mask")) if is_per_step(y, target_dims) else y
 
 
 class Standardized(nn.Module):
@@ -44,7 +85,11 @@ class Standardized(nn.Module):
         mean, std = feature_stats(x, mask)
         self.x_mean.copy_(mean)
         self.x_std.copy_(std)
-        if self.scales_targets and y is not None:
+        if self.scales_targets and y is not None and y.dim() > 2:  # per-step targets [N, T, K]: real steps only
+            mean, std = feature_stats(y, mask)
+            self.target_mean.copy_(mean)
+            self.target_std.copy_(std)
+        elif self.scales_targets and y is not None:
             y = y.float()
             self.target_mean.copy_(y.mean(0))
             self.target_std.copy_(y.std(0).clamp_min(EPS))
