@@ -36,6 +36,15 @@ def main(
     ctx.obj = {"workdir": resolve_workdir(workdir)}
 
 
+def register_domain_commands() -> None:
+    """Top-level commands a domain registers (names without a group, e.g. ``simulate``)."""
+    from scrimmage.config.registry import COMMANDS
+
+    for key, description in COMMANDS.describe().items():
+        if " " not in key:
+            app.command(key, help=description, context_settings={"allow_extra_args": False})(COMMANDS.get(key))
+
+
 def _register() -> None:
     from scrimmage.cli.config_cmd import config_app
     from scrimmage.cli.data import data_app, register_data_commands
@@ -45,6 +54,7 @@ def _register() -> None:
     from scrimmage.cli.train import train
 
     register_data_commands()
+    register_domain_commands()
     app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")
     app.add_typer(config_app, name="config", help="Show or validate a recipe's resolved config.")
     app.command("train")(train)

@@ -159,7 +159,8 @@ REPORTS = NamedHooks("reports")
 PREDICTORS = NamedHooks("predictors")
 """Dataset name → ``fn(loaded_model, **query) -> list[dict]``: predictions for new examples."""
 COMMANDS = NamedHooks("commands")
-"""Command group (e.g. ``data``) + name → a typer app or function a domain adds to the CLI."""
+"""``"data nfl"`` (a command in the ``data`` group) or ``"simulate"`` (a top-level command) → the
+typer command function a domain adds to the CLI (wrapped in ``cli.common.user_errors``)."""
 
 _loaded = False
 
