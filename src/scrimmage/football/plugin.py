@@ -15,6 +15,10 @@ def register() -> None:
                      "RMSE of home/away points and margin beside home-field, Elo and closing-line baselines; ATS record")
     REPORTS.register("nfl-playcall", "scrimmage.football.playcall_report:playcall_report",
                      "Play-call accuracy, log loss, macro-F1, ECE beside majority-class and situation-frequency baselines")
+    REPORTS.register("nfl-games", "scrimmage.football.hierarchical.report:hierarchical_report",
+                     "Hierarchical model: pregame RMSE/Brier (game head at play 0) beside home-field, Elo and closing-line "
+                     "baselines; play, drive, live win-probability and state-consistency metrics")
     PREDICTORS.register("nfl-pregame", "scrimmage.football.predict:predict_games",
                         "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
     COMMANDS.register("data nfl", "scrimmage.football.cli:nfl", "Ingest NFL play-by-play into validated Parquet tables.")
+    COMMANDS.register("data cfb", "scrimmage.football.cfb.cli:cfb", "Ingest college play-by-play (CollegeFootballData.com CSVs) into the same validated tables.")

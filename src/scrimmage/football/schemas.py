@@ -162,18 +162,70 @@ PLAYS = pa.DataFrameSchema(
 SCHEMAS: dict[str, pa.DataFrameSchema] = {"games": GAMES, "drives": DRIVES, "plays": PLAYS}
 
 
-def in_schema_order(name: str, df: pd.DataFrame) -> pd.DataFrame:
+# ---------------------------------------------------------------- college football (league "cfb")
+# The college tables (scrimmage.football.cfb, from CollegeFootballData.com) are the same tables:
+# the schemas above with only what differs by league replaced. Teams are school names (hundreds
+# of them, FBS to Division III; no fixed list), game ids are CFBD's numeric ids, seasons are not
+# the bundled NFL years, overtime periods are untimed and unlimited, and the games table adds the
+# venue and division columns college needs (neutral site, FBS/FCS, conference) and the book the
+# line came from. Every other column, range, key and cross-row check is shared.
+
+#: Periods 1-4, then one per overtime (college overtimes are unlimited: nine in the longest game).
+CFB_MAX_QTR = 20
+#: CFBD's ``Home Division``/``Away Division`` values; "" where CFBD has none (some non-NCAA teams).
+CFB_DIVISIONS = ("fbs", "fcs", "ii", "iii", "")
+
+
+def _league(base: pa.DataFrameSchema, name: str, update: dict[str, dict], add: dict[str, pa.Column]) -> pa.DataFrameSchema:
+    schema = base.update_columns(update).add_columns(add)
+    schema.name = name
+    return schema
+
+
+_CFB_QTR = {"checks": [pa.Check.in_range(1, CFB_MAX_QTR)]}
+CFB_SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "games": _league(GAMES, "cfb_games", {
+        "game_id": {"checks": [pa.Check.str_matches(r"^\d+$")]},
+        "season": {"checks": [pa.Check.in_range(2001, 2100)]},
+        "home_team": {"checks": [pa.Check.str_length(min_value=1)]},
+        "away_team": {"checks": [pa.Check.str_length(min_value=1)]},
+    }, {
+        "neutral_site": pa.Column(bool),
+        "conference_game": pa.Column(bool),
+        "home_division": pa.Column(str, pa.Check.isin(list(CFB_DIVISIONS))),
+        "away_division": pa.Column(str, pa.Check.isin(list(CFB_DIVISIONS))),
+        "home_conference": pa.Column(str),
+        "away_conference": pa.Column(str),
+        # the book whose line was joined (a games file lists several per game)
+        "line_provider": pa.Column(str, nullable=True, required=False),
+    }),
+    "drives": _league(DRIVES, "cfb_drives", {
+        "posteam": {"checks": [pa.Check.str_length(min_value=1)]},
+        "qtr": _CFB_QTR, "start_qtr": _CFB_QTR, "end_qtr": _CFB_QTR,
+    }, {}),
+    "plays": _league(PLAYS, "cfb_plays", {
+        "qtr": _CFB_QTR,
+        "posteam": {"checks": [pa.Check.str_length(min_value=1)]},
+        "defteam": {"checks": [pa.Check.str_length(min_value=1)]},
+    }, {}),
+}
+#: League → its schemas; ``"nfl"`` (the default everywhere) is :data:`SCHEMAS`.
+LEAGUE_SCHEMAS: dict[str, dict[str, pa.DataFrameSchema]] = {"nfl": SCHEMAS, "cfb": CFB_SCHEMAS}
+
+
+def in_schema_order(name: str, df: pd.DataFrame, league: str = "nfl") -> pd.DataFrame:
     """The table's columns in the schema's order; columns the schema lacks go last (strict
     validation then names them)."""
-    declared = [c for c in SCHEMAS[name].columns if c in df.columns]
-    return df[declared + [c for c in df.columns if c not in SCHEMAS[name].columns]]
+    schema = LEAGUE_SCHEMAS[league][name]
+    declared = [c for c in schema.columns if c in df.columns]
+    return df[declared + [c for c in df.columns if c not in schema.columns]]
 
 
-def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
+def validate(name: str, df: pd.DataFrame, league: str = "nfl") -> pd.DataFrame:
     """The table in the schema's column order and dtypes, validated; every failing check is
-    listed in the :class:`DataError`."""
+    listed in the :class:`DataError`. ``league`` picks the schemas (``"nfl"`` or ``"cfb"``)."""
     try:
-        return SCHEMAS[name].validate(in_schema_order(name, df), lazy=True)
+        return LEAGUE_SCHEMAS[league][name].validate(in_schema_order(name, df, league), lazy=True)
     except SchemaErrors as exc:
         cases = exc.failure_cases
         lines = []
@@ -186,6 +238,6 @@ def validate(name: str, df: pd.DataFrame) -> pd.DataFrame:
             rows = len(idx) if len(idx) else len(grp)
             lines.append(f"  {col}: {check} failed for {rows} rows{example}")
         raise DataError(
-            f"NFL {name} table failed validation:\n" + "\n".join(lines[:20])
+            f"{league.upper()} {name} table failed validation:\n" + "\n".join(lines[:20])
             + "\nthe source data breaks a rule the ingest does not repair; report it with the game ids"
         ) from None
