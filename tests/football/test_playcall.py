@@ -223,3 +223,13 @@ def test_playcall_recipe_end_to_end(full_ingest):
     assert test["log_loss"] < baselines["majority"]["log_loss"]
     predictions = pd.read_csv(result["predictions"], nrows=5)
     assert {"game_id", "play_id", "offense", "defense", "down", "ydstogo", "label", "pred", "prob_pass"} <= set(predictions)
+
+
+def test_yards_to_goal_counts_to_the_opponents_goal_line(examples):
+    """yardline_100 counts from the offense's own goal line: at the opponent's 5 the goal is 5 yards away."""
+    frame = examples[0]
+    near = frame[frame["yardline_100"] >= 95]
+    own = frame[frame["yardline_100"] <= 5]
+    assert len(near) and len(own)
+    assert (near["yards_to_goal"] <= 5).all() and (own["yards_to_goal"] >= 95).all()
+    assert near["goal_to_go"].mean() > 0.9 and own["goal_to_go"].sum() == 0

@@ -110,7 +110,7 @@ class PlaycallDataConfig(SeasonSplits):
     )
     field_edges: list[Int] = Field(
         [10, 20, 40, 60, 80, 95], min_length=1,
-        description="Situation baseline: edges of the field zones, in yards from the opponent's goal line.",
+        description="Situation baseline: edges of the field zones, in yards from the offense's own goal line (yardline_100).",
     )
     score_edges: list[Int] = Field(
         [-16, -8, -3, 0, 1, 4, 9, 17], min_length=1,

@@ -210,8 +210,9 @@ def snap_features(plays: pd.DataFrame, cfg: PlaycallDataConfig) -> pd.DataFrame:
     out |= {
         "distance": togo,
         "log_distance": np.log1p(togo),
-        "yards_to_goal": yardline,
-        "goal_to_go": (yardline <= togo).astype(np.float32),
+        # yardline_100 counts from the offense's own goal line (own 20 -> 20): the goal is 100 - it away
+        "yards_to_goal": 100.0 - yardline,
+        "goal_to_go": (100.0 - yardline <= togo).astype(np.float32),
     }
     out |= {f"qtr_{q}": (qtr == q).astype(np.float32) for q in (1, 2, 3, 4)}
     out |= {

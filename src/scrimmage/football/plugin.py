@@ -21,4 +21,5 @@ def register() -> None:
     PREDICTORS.register("nfl-pregame", "scrimmage.football.predict:predict_games",
                         "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
     COMMANDS.register("data nfl", "scrimmage.football.cli:nfl", "Ingest NFL play-by-play into validated Parquet tables.")
+    COMMANDS.register("simulate", "scrimmage.football.simulate.cli:simulate", "Monte Carlo games: a matchup's score distribution, or real against simulated (--games test).")
     COMMANDS.register("data cfb", "scrimmage.football.cfb.cli:cfb", "Ingest college play-by-play (CollegeFootballData.com CSVs) into the same validated tables.")

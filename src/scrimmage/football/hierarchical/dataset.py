@@ -123,7 +123,8 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
         "drive_outcome": snaps["drive_outcome"].to_numpy(np.int64),
         "drive_metrics": snaps[[f"drive_{m}" for m in DRIVE_METRICS]].to_numpy(np.float32),
         "score_before": snaps[["home_score_before", "away_score_before"]].to_numpy(np.float32),
-        "yards_to_goal": snaps["yardline_100"].to_numpy(np.float32),
+        # yardline_100 counts from the offense's own goal line (own 20 -> 20): the goal is 100 - it away
+        "yards_to_goal": 100.0 - snaps["yardline_100"].to_numpy(np.float32),
         "play_in_drive": snaps["play_in_drive"].to_numpy(np.float32),
     }
     if cat_columns:
