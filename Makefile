@@ -50,6 +50,7 @@ lint: install
 bench: install
 	$(PY) benchmarks/nfl_ingest.py
 	$(PY) benchmarks/engine_throughput.py
+	$(PY) benchmarks/simulate_throughput.py
 
 clean:
 	rm -rf $(WORKDIR) .pytest_cache
