@@ -41,22 +41,13 @@ class SeasonSplits(Component):
         return self
 
 
-@DATASETS.register
-class PregameDataConfig(SeasonSplits):
-    """NFL games: pregame team form, Elo and power ratings → home points, away points and margin."""
+class NFLGames(SeasonSplits):
+    """Season splits of REG/POST games, with an optional betting-lines file joined onto them."""
 
-    name: Literal["nfl-pregame"] = "nfl-pregame"
     lines: Path | None = Field(
         None, description="Betting-lines CSV ('NFL scores and betting data' format) to join; enables the closing-line baseline."
     )
     season_types: list[Literal["REG", "POST"]] = Field(["REG", "POST"], min_length=1, description="Game types that become examples.")
-    halflife_games: FiniteFloat = Field(6.0, gt=0, description="Half-life, in games, of the exponentially weighted team form.")
-    prior_games: FiniteFloat = Field(4.0, ge=0, description="Weight, in games, of last season's form in early-season shrinkage.")
-    team_embeddings: bool = Field(True, description="Feed home/away team ids to the model (learned team embeddings).")
-    elo_features: bool = Field(True, description="Add pregame Elo ratings (from earlier games only) as features.")
-    rating_features: bool = Field(True, description="Add time-decayed Massey power ratings (earlier games only) as features.")
-    rating_halflife_days: FiniteFloat = Field(150.0, gt=0, description="Days for a result's weight in the power ratings to halve.")
-    rating_ridge: FiniteFloat = Field(2.0, ge=0, description="Ridge shrinkage of power ratings toward average.")
 
     @field_validator("lines")
     @classmethod
@@ -65,6 +56,20 @@ class PregameDataConfig(SeasonSplits):
         if value is not None and (info.context or {}).get("check_files", True) and not value.is_file():
             raise ValueError(f"betting-lines file {value} not found; pass the path of a spreadspoke_scores.csv file")
         return value
+
+
+@DATASETS.register
+class PregameDataConfig(NFLGames):
+    """NFL games: pregame team form, Elo and power ratings → home points, away points and margin."""
+
+    name: Literal["nfl-pregame"] = "nfl-pregame"
+    halflife_games: FiniteFloat = Field(6.0, gt=0, description="Half-life, in games, of the exponentially weighted team form.")
+    prior_games: FiniteFloat = Field(4.0, ge=0, description="Weight, in games, of last season's form in early-season shrinkage.")
+    team_embeddings: bool = Field(True, description="Feed home/away team ids to the model (learned team embeddings).")
+    elo_features: bool = Field(True, description="Add pregame Elo ratings (from earlier games only) as features.")
+    rating_features: bool = Field(True, description="Add time-decayed Massey power ratings (earlier games only) as features.")
+    rating_halflife_days: FiniteFloat = Field(150.0, gt=0, description="Days for a result's weight in the power ratings to halve.")
+    rating_ridge: FiniteFloat = Field(2.0, ge=0, description="Ridge shrinkage of power ratings toward average.")
 
     def targets(self) -> tuple[str, ...]:
         """The regression targets (known without building the data, so the monitor is checked at load time)."""
@@ -159,26 +164,15 @@ _Weight = Annotated[FiniteFloat, Field(ge=0)]
 
 
 @DATASETS.register
-class HierarchicalDataConfig(SeasonSplits):
+class HierarchicalDataConfig(NFLGames):
     """NFL games as sequences of snaps: per-play state + pregame features → play, drive and game targets."""
 
     name: Literal["nfl-games"] = "nfl-games"
-    lines: Path | None = Field(
-        None, description="Betting-lines CSV ('NFL scores and betting data' format) to join; enables the closing-line baseline."
-    )
-    season_types: list[Literal["REG", "POST"]] = Field(["REG", "POST"], min_length=1, description="Game types that become examples.")
     pregame_features: bool = Field(True, description="Repeat the nfl-pregame recipe's features (form, Elo, ratings) at every play.")
     halflife_games: FiniteFloat = Field(10.0, gt=0, description="Pregame features: half-life, in games, of the team form.")
     prior_games: FiniteFloat = Field(4.0, ge=0, description="Pregame features: weight, in games, of last season's form early on.")
     team_embeddings: bool = Field(True, description="Feed offense/defense ids (one shared team embedding) at every play.")
     season_embedding: bool = Field(True, description="Feed a season id (seasons outside training map to the nearest training season).")
-
-    @field_validator("lines")
-    @classmethod
-    def _lines_file_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        if value is not None and (info.context or {}).get("check_files", True) and not value.is_file():
-            raise ValueError(f"betting-lines file {value} not found; pass the path of a spreadspoke_scores.csv file")
-        return value
 
     def class_names(self) -> tuple[str, ...]:
         """Play-type classes of the play head (the nfl-playcall recipe's defaults)."""
