@@ -15,6 +15,7 @@ from scrimmage.config import load_config
 from scrimmage.config.registry import DATASETS, Component
 from scrimmage.config.schema import RunConfig
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.engine.events import Callback
 
 BASE_OVERRIDES = [
     "data.name=synthetic-regression", "trainer.epochs=4", "trainer.batch_size=32",
@@ -46,3 +47,16 @@ class SyntheticRegression(Component):
 
 def synthetic_config(*overrides: str) -> RunConfig:
     return load_config(None, BASE_OVERRIDES + list(overrides))
+
+
+class Interrupt(Callback):
+    """Simulates a crash: raises after optimizer step ``at_step`` (after any checkpoint written at that step)."""
+
+    name = "interrupt"
+
+    def __init__(self, at_step: int):
+        self.at_step = at_step
+
+    def on_optimizer_step(self, state, ctx) -> None:
+        if state.global_step == self.at_step:
+            raise KeyboardInterrupt

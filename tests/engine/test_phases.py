@@ -21,7 +21,7 @@ from scrimmage.engine.callbacks import phases as phases_module
 from scrimmage.engine.callbacks.phases import phase_lr
 from scrimmage.engine.events import Callback
 from scrimmage.errors import ConfigError, TrainingInterrupted
-from tests.engine.synthetic import SyntheticRegression, synthetic_config
+from tests.engine.synthetic import Interrupt, SyntheticRegression, synthetic_config
 
 STEPS = 19  # per epoch at batch 32
 
@@ -52,19 +52,6 @@ class Recorder(Callback):
 
     def on_optimizer_step(self, state, ctx) -> None:
         self._record(state)
-
-
-class Interrupt(Callback):
-    """A crash after optimizer step ``at_step`` (after any checkpoint written at that step)."""
-
-    name = "interrupt"
-
-    def __init__(self, at_step: int):
-        self.at_step = at_step
-
-    def on_optimizer_step(self, state, ctx) -> None:
-        if state.global_step == self.at_step:
-            raise KeyboardInterrupt
 
 
 def load(path) -> dict:

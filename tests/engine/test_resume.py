@@ -8,21 +8,8 @@ import pytest
 import torch
 
 from scrimmage.engine import run
-from scrimmage.engine.events import Callback
 from scrimmage.errors import TrainingInterrupted
-
-
-class Interrupt(Callback):
-    """Simulates a crash: raises after a given optimizer step (after any checkpoint at that step)."""
-
-    name = "interrupt"
-
-    def __init__(self, at_step: int):
-        self.at_step = at_step
-
-    def on_optimizer_step(self, state, ctx) -> None:
-        if state.global_step == self.at_step:
-            raise KeyboardInterrupt
+from tests.engine.synthetic import Interrupt
 
 
 def final_weights(result) -> dict[str, torch.Tensor]:

@@ -24,8 +24,9 @@ from scrimmage.cli.common import (
 )
 
 
-def _print_summary(out: Any, d: dict[str, Any]) -> None:
-    head = Table(title="NFL tables" + (" (cached)" if d["cached"] else ""), show_header=True)
+def print_tables_and_rules(out: Any, d: dict[str, Any], title: str) -> None:
+    """The rows per table and the count of every data-quality rule (shared by the NFL and college ingests)."""
+    head = Table(title=title + (" (cached)" if d["cached"] else ""), show_header=True)
     head.add_column("table")
     head.add_column("rows", justify="right")
     head.add_column("file")
@@ -40,6 +41,10 @@ def _print_summary(out: Any, d: dict[str, Any]) -> None:
     for name, r in d["rules"].items():
         rules.add_row(name, f"{r['detected']:,}", r["action"], f"{r['affected']:,}")
     out.print(rules)
+
+
+def _print_summary(out: Any, d: dict[str, Any]) -> None:
+    print_tables_and_rules(out, d, "NFL tables")
     lines = d.get("lines")
     if lines:
         out.print(

@@ -16,24 +16,11 @@ from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.errors import ArgumentError
+from scrimmage.football.cli import print_tables_and_rules
 
 
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
-    head = Table(title="CFB tables" + (" (cached)" if d["cached"] else ""), show_header=True)
-    head.add_column("table")
-    head.add_column("rows", justify="right")
-    head.add_column("file")
-    for name in ("games", "drives", "plays"):
-        head.add_row(name, f"{d[name]:,}", d["paths"][name])
-    out.print(head)
-    rules = Table(title="data-quality rules", show_header=True)
-    rules.add_column("rule")
-    rules.add_column("detected", justify="right")
-    rules.add_column("action")
-    rules.add_column("affected", justify="right")
-    for name, r in d["rules"].items():
-        rules.add_row(name, f"{r['detected']:,}", r["action"], f"{r['affected']:,}")
-    out.print(rules)
+    print_tables_and_rules(out, d, "CFB tables")
     lines = d.get("lines")
     if lines:
         out.print(
