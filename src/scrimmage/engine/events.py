@@ -25,7 +25,7 @@ class Event(StrEnum):
                 loss = task.training_loss(model, batch)
                 backward(loss / accumulate)
                 if the accumulation window is full:
-                    clip gradients; optimizer.step(); schedule.step()
+                    clip gradients (state.grad_norm: the norm before clipping); optimizer.step(); schedule.step()
                     state.global_step += 1
                     OPTIMIZER_STEP
                     if state.should_stop: break          # a callback ended the run mid-epoch: validate, then stop
@@ -70,6 +70,13 @@ class LoopState:
     train_seconds: float = 0.0
     running_loss: Callable[[], float] = lambda: float("nan")
     """Mean training loss of the epoch so far (a host sync: call it only when you need the number)."""
+    grad_norm: Any = None
+    """Total 2-norm of the gradients at the last optimizer step, before clipping: a 0-dim tensor on the training
+    device (``float()`` is a host sync: call it only when you need the number). Set when the loop clips
+    (``trainer.grad_clip``) or when a callback set ``want_grad_norm``; otherwise None. Not saved."""
+    want_grad_norm: bool = False
+    """Set it at FIT_START to have the loop compute ``grad_norm`` even with clipping off (one more pass over the
+    gradients per step, so only on request). Not saved."""
     checkpoint_requests: list[str] = field(default_factory=list)
     """Names of extra checkpoint files (``phase=01-warmup.ckpt``) a callback asks for at this step or epoch
     end; the checkpoint callback (last in the saving order) writes them, with every callback's updated

@@ -136,6 +136,7 @@ class TrainLoop:
         trainer, state, fabric = self.config.trainer, self.state, self.fabric
         model, optimizer, task, split = self.train_model, self.raw_optimizer, self.task, self.train_split
         accumulate, clip, direct = trainer.accumulate, trainer.grad_clip, self.direct
+        norm_only = not clip and state.want_grad_norm  # a callback wants the norm though nothing clips
         parameters = [p for p in self.model.parameters() if p.requires_grad]
         step_hooks = self.dispatch.has(Event.OPTIMIZER_STEP)
         stop = self.stop
@@ -158,11 +159,16 @@ class TrainLoop:
             self._count += size
             state.samples_seen += size
             if boundary:
-                if clip:
+                if clip:  # both return the norm before clipping (state.grad_norm)
                     if direct:
-                        torch.nn.utils.clip_grad_norm_(parameters, clip, foreach=True)
+                        state.grad_norm = torch.nn.utils.clip_grad_norm_(parameters, clip, foreach=True)
                     else:
-                        fabric.clip_gradients(self.model, self.optimizer, max_norm=clip, error_if_nonfinite=False)
+                        state.grad_norm = fabric.clip_gradients(self.model, self.optimizer, max_norm=clip, error_if_nonfinite=False)
+                elif norm_only:
+                    if direct:
+                        state.grad_norm = torch.nn.utils.get_total_norm([p.grad for p in parameters if p.grad is not None], foreach=True)
+                    else:  # through Fabric so mixed-precision gradients are unscaled first; an infinite norm clips nothing
+                        state.grad_norm = fabric.clip_gradients(self.model, self.optimizer, max_norm=math.inf, error_if_nonfinite=False)
                 optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
                 self.schedule.step_after_optimizer()

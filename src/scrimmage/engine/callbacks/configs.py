@@ -12,9 +12,10 @@ before anything is written, raising ConfigError).
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from scrimmage.config.registry import CALLBACKS, Component
 from scrimmage.config.types import FiniteFloat, NonNegativeInt, PositiveInt
@@ -154,3 +155,83 @@ class PhasesConfig(Component):
         from scrimmage.engine.callbacks.phases import Phases
 
         return Phases(self, config)
+
+
+def _threshold(value: Any, info: ValidationInfo) -> Any:
+    """Before the type check: a negative threshold gets a message that says what the option is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if info.field_name == "no_improvement_minutes" and value <= 0:
+            raise ValueError(f"{info.field_name} is a threshold and must be > 0 (null turns the rule off), got {value}")
+        if value < 0:
+            off = "remove the rule to turn it off" if info.field_name == "drop" else "null turns the rule off"
+            raise ValueError(f"{info.field_name} is a threshold and must be >= 0 ({off}), got {value}")
+    return value
+
+
+class MetricDropRule(_Options):
+    """An alerts rule: a named validation metric moves more than ``drop`` the bad way from its best so far."""
+
+    metric: str = Field(min_length=1, description="A validation metric the task reports, e.g. val/state_consistency_rate.")
+    drop: FiniteFloat = Field(ge=0, description="Alert when the metric is more than this far from its best so far, the bad way.")
+    mode: Literal["min", "max"] = Field("max", description="max: higher is better (a fall is bad); min: lower is better (a rise is bad).")
+
+    _drop_not_negative = field_validator("drop", mode="before")(_threshold)
+
+
+@CALLBACKS.register
+class AlertsConfig(Component):
+    """Alert (print, log, count) when validation worsens, a metric drops, progress stalls or gradients blow up."""
+
+    name: Literal["alerts"] = "alerts"
+    worse_than_best: FiniteFloat | None = Field(0.5, ge=0, description="Alert when monitor.metric is worse than its best so far by more than this (null = off).")
+    metric_drops: list[MetricDropRule] | None = Field([], description="Rules {metric, drop, mode}: a validation metric more than drop from its best so far, the bad way (null or [] = none).")
+    no_improvement_minutes: FiniteFloat | None = Field(30.0, gt=0, description="Alert when monitor.metric has not improved for this many minutes of training time (resumes count only training time; null = off).")
+    grad_norm_above: FiniteFloat | None = Field(10.0, ge=0, description="Alert when the gradient norm before clipping exceeds this at an optimizer step (null = off).")
+
+    _not_negative = field_validator("worse_than_best", "no_improvement_minutes", "grad_norm_above", mode="before")(_threshold)
+
+    @field_validator("metric_drops")
+    @classmethod
+    def _one_rule_per_metric(cls, value: list[MetricDropRule] | None) -> list[MetricDropRule]:
+        rules = value or []
+        names = [rule.metric for rule in rules]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"metric_drops has more than one rule for {repeated}; keep one rule per metric")
+        return rules
+
+    def check_config(self, config: RunConfig) -> None:
+        """Rule metrics against what the task reports, when the config alone can name its metrics."""
+        names_for = getattr(config.task, "metric_names", None)
+        names = names_for(config.data) if names_for is not None else None
+        if names:
+            try:
+                self._check_metric_names(names)
+            except ValueError as exc:
+                raise ValueError(f"callbacks alerts: {exc}") from None
+
+    def check_task(self, task: Any) -> None:
+        """Rule metrics against the built task's validation metrics (run before anything is written)."""
+        names_for = getattr(task, "metric_names", None)
+        names = names_for("val") if names_for is not None else None
+        if names:
+            try:
+                self._check_metric_names(names)
+            except ValueError as exc:
+                raise ConfigError(f"callbacks alerts: {exc}") from None
+
+    def _check_metric_names(self, names: list[str]) -> None:
+        from scrimmage.config.schema import LOOP_METRICS  # here: the schema module imports this one's registry
+
+        valid = [*LOOP_METRICS, *names]
+        for rule in self.metric_drops or []:
+            if rule.metric not in valid:
+                close = difflib.get_close_matches(rule.metric, valid, n=1)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                raise ValueError(f"metric_drops names '{rule.metric}', which this task does not report.{hint} "
+                                 f"Valid metrics: {', '.join(valid)}")
+
+    def build(self, config: RunConfig) -> Callback:
+        from scrimmage.engine.callbacks.alerts import Alerts
+
+        return Alerts.from_config(self, config)
