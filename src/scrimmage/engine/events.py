@@ -128,6 +128,10 @@ class Callback:
 
     def load_state_dict(self, state: dict[str, Any]) -> None: ...
 
+    def result_section(self) -> dict[str, Any] | None:
+        """What this callback adds to the run's final result under its ``name`` (None: nothing)."""
+        return None
+
 
 class Dispatcher:
     """Calls each event's hook on the callbacks that override it, in order.

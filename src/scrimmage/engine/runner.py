@@ -62,9 +62,12 @@ class RunResult:
     world_size: int = 1
     """Processes that trained together (DDP); each returns a result, only the main one reports."""
     is_main_process: bool = True
+    sections: dict[str, Any] = field(default_factory=dict)
+    """The report's top-level sections (e.g. ``simulation``), merged into ``to_dict`` by name."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "evaluation"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("evaluation", "sections")}
+        return out | {k: v for k, v in self.sections.items() if k not in out}
 
 
 def run(
@@ -96,6 +99,7 @@ def run(
 
     seed_everything(config.trainer.seed, config.trainer.deterministic)
     bundle = config.data.build(workdir)
+    bundle.workdir = workdir
     task = config.task.build(bundle.spec)
     task.setup_training(config.loss or LOSSES.validate(task.default_loss()), bundle.splits["train"])
     model = task.build_model(config.model.build(bundle.spec, task.n_outputs()), bundle.splits["train"])
@@ -183,6 +187,7 @@ def _finish(config: RunConfig, loop: TrainLoop, task: Any, bundle: DataBundle, f
         loop.load_weights(saver.best_path)
     loop.model.eval()
     evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
+    evaluation.model = loop.model
     report = task.report(bundle, "test", evaluation)
     domain_report = REPORTS.get(config.data.name)
     if domain_report is not None:
@@ -204,9 +209,19 @@ def _finish(config: RunConfig, loop: TrainLoop, task: Any, bundle: DataBundle, f
         data=bundle.info,
         world_size=fabric.world_size,
         is_main_process=fabric.is_global_zero,
+        sections=dict(report.sections) | _callback_sections(loop),
     )
     result.evaluation = evaluation
     return result
+
+
+def _callback_sections(loop: TrainLoop) -> dict[str, Any]:
+    sections = {}
+    for callback in loop.callbacks:
+        section = callback.result_section() if hasattr(callback, "result_section") else None
+        if section is not None:
+            sections[callback.name] = section
+    return sections
 
 
 def _close(chain: list[Callback]) -> None:

@@ -184,6 +184,88 @@ class HierarchicalDataConfig(NFLGames):
         return build_nfl_games(self, workdir)
 
 
+WeekRange = tuple[Int, Int]
+
+
+class WeekSplits(Component):
+    """Weeks of one season split into train / validation / test ranges that must not overlap."""
+
+    train_weeks: WeekRange = Field((1, 9), description="First and last week (inclusive) used for training.")
+    val_weeks: WeekRange = Field((10, 11), description="First and last week (inclusive) used for validation.")
+    test_weeks: WeekRange = Field((12, 16), description="First and last week (inclusive) held out for the test report.")
+
+    @model_validator(mode="after")
+    def _weeks_ordered(self) -> WeekSplits:
+        ranges = {"train_weeks": self.train_weeks, "val_weeks": self.val_weeks, "test_weeks": self.test_weeks}
+        for name, (first, last) in ranges.items():
+            if first > last:
+                raise ValueError(f"data.{name} must be [first, last] with first <= last, got [{first}, {last}]")
+        names = list(ranges)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if ranges[a][0] <= ranges[b][1] and ranges[b][0] <= ranges[a][1]:
+                    raise ValueError(f"data.{a} {list(ranges[a])} overlaps data.{b} {list(ranges[b])}; splits must not share weeks")
+        return self
+
+
+@DATASETS.register
+class CfbGamesConfig(WeekSplits):
+    """College games (CollegeFootballData.com) as sequences of snaps, split by week: the nfl-games task on cfb tables.
+
+    Reads the tables of ``scrimmage data cfb`` from ``<workdir>/data/cfb``; with ``source`` and
+    ``games`` set it runs that ingest first (cached: a no-op when the tables were built from the
+    same files). Regular-season games of one season (CFBD numbers postseason weeks from 1 again,
+    so a week range cannot place them). Teams with fewer than ``min_team_games`` games in the
+    training weeks share the ``UNKNOWN`` team id, so no test or validation game reads an
+    embedding that training never updated (a team seen once would barely move its own).
+    """
+
+    name: Literal["cfb-games"] = "cfb-games"
+    source: Path | None = Field(
+        None, description="Folder of CFBD play-by-play CSVs (one <game_id>.csv per game) to ingest first; "
+                          "null reads the tables `scrimmage data cfb` wrote under <workdir>/data/cfb.",
+    )
+    games: Path | None = Field(None, description="With source: the CFBD games file (win_loss.csv): home/away, neutral site, divisions.")
+    lines: Path | None = Field(None, description="With source: the CFBD betting-lines file (betting_lines.csv); one line per game by book priority.")
+    season: Int | None = Field(None, description="Season whose weeks are split (null: the tables' only season).")
+    min_team_games: PositiveInt = Field(
+        2, description="Teams with fewer training-week games than this share the UNKNOWN team id (embedding)."
+    )
+    context_features: bool = Field(
+        True, description="Repeat the game's neutral site and the home/away FBS and FCS division flags at every play."
+    )
+    pregame_features: bool = Field(True, description="Repeat the nfl-pregame recipe's features (form, Elo, ratings) at every play.")
+    halflife_games: FiniteFloat = Field(10.0, gt=0, description="Pregame features: half-life, in games, of the team form.")
+    prior_games: FiniteFloat = Field(4.0, ge=0, description="Pregame features: weight, in games, of last season's form early on.")
+    team_embeddings: bool = Field(True, description="Feed offense/defense ids (one shared team embedding) at every play.")
+
+    @field_validator("source", "games", "lines")
+    @classmethod
+    def _path_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # Checked at load time, before any long work; a model loaded from its checkpoint skips it.
+        if value is not None and (info.context or {}).get("check_files", True) and not value.exists():
+            raise ValueError(f"{value} not found; pass the path of the CFBD export (see `scrimmage data cfb --help`)")
+        return value
+
+    @model_validator(mode="after")
+    def _source_with_games(self) -> CfbGamesConfig:
+        if (self.source is None) != (self.games is None):
+            raise ValueError("data.source and data.games go together (the play-by-play folder and its games file); "
+                             "set both, or neither to read the tables of `scrimmage data cfb`")
+        if self.lines is not None and self.source is None:
+            raise ValueError("data.lines is joined by the ingest: set data.source and data.games with it")
+        return self
+
+    def class_names(self) -> tuple[str, ...]:
+        """Play-type classes of the play head (the same as nfl-games)."""
+        return tuple(c for c in PLAYCALL_CLASSES if c != "sack")
+
+    def build(self, workdir: Path) -> DataBundle:
+        from scrimmage.football.hierarchical.dataset import build_cfb_games
+
+        return build_cfb_games(self, workdir)
+
+
 @MODELS.register
 class HierarchicalModelConfig(Component):
     """Causal encoder (LSTM, GRU or Transformer) over a game's plays with play, drive and game heads per play."""
@@ -300,6 +382,8 @@ class HierarchicalTaskConfig(Component):
     name: Literal["nfl-hierarchical"] = "nfl-hierarchical"
     loss_kind: ClassVar[str] = "hierarchical"
     wp_bins: PositiveInt = Field(20, description="Bins of the live win-probability calibration error (20 = 0.05 wide).")
+    simulate_n: NonNegativeInt = Field(100, description="Final report: simulate every test game this many times with the play head (0 = no simulation).")
+    simulate_seed: NonNegativeInt = Field(0, description="Seed of the final report's simulations.")
 
     def build(self, spec: Any) -> Any:
         from scrimmage.football.hierarchical.task import HierarchicalTask

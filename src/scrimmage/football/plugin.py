@@ -18,6 +18,12 @@ def register() -> None:
     REPORTS.register("nfl-games", "scrimmage.football.hierarchical.report:hierarchical_report",
                      "Hierarchical model: pregame RMSE/Brier (game head at play 0) beside home-field, Elo and closing-line "
                      "baselines; play, drive, live win-probability and state-consistency metrics")
+    REPORTS.register("cfb-games", "scrimmage.football.hierarchical.report:hierarchical_report",
+                     "The nfl-games report on college games: pregame RMSE/Brier beside home-field, Elo and closing-line "
+                     "baselines; play, drive, live win-probability and state-consistency metrics")
+    PREDICTORS.register("nfl-games", "scrimmage.football.hierarchical.predict:predict_games",
+                        "--season/--week of the data: pregame projection (game head before the first snap) and "
+                        "--sims simulated games from the play head")
     PREDICTORS.register("nfl-pregame", "scrimmage.football.predict:predict_games",
                         "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
     COMMANDS.register("data nfl", "scrimmage.football.cli:nfl", "Ingest NFL play-by-play into validated Parquet tables.")

@@ -66,20 +66,20 @@ class PredictQuery(BaseModel):
     games: Path | None = Field(None, description="CSV of future fixtures (date, home, away), dated after the data's last game.")
 
 
-def parse_query(query: dict[str, Any]) -> PredictQuery:
-    """Validate the selection options (CLI strings convert); errors name the option as ``--name``."""
-    options = list(PredictQuery.model_fields)
+def parse_query(query: dict[str, Any], schema: type[PredictQuery] = PredictQuery, dataset: str = DATASET) -> PredictQuery:
+    """Validate the selection options (CLI strings convert) against ``schema``; errors name the option as ``--name``."""
+    options = list(schema.model_fields)
     for key in query:
         if key not in options:
             close = difflib.get_close_matches(key, options, n=1)
             hint = f" Did you mean --{close[0].replace('_', '-')}?" if close else ""
             valid = ", ".join(f"--{o.replace('_', '-')}" for o in options)
-            raise ArgumentError(f"unknown option --{key.replace('_', '-')} for nfl-pregame predictions.{hint} Valid options: {valid}.")
+            raise ArgumentError(f"unknown option --{key.replace('_', '-')} for {dataset} predictions.{hint} Valid options: {valid}.")
     values = dict(query)
     if isinstance(values.get("season_type"), str):
         values["season_type"] = values["season_type"].strip().upper()
     try:
-        q = PredictQuery.model_validate(values)
+        q = schema.model_validate(values)
     except ValidationError as exc:
         error = exc.errors()[0]
         name = str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
@@ -110,7 +110,7 @@ def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict
     ensure_nfl_tables(workdir)
     table = load_nfl_table(workdir, "games")
     if raw_fixtures is None:  # checked on the games table first: a bad season fails before any feature is built
-        wanted, fixtures = _select(table[table["season_type"].isin(cfg.season_types)], q, cfg)["game_id"], None
+        wanted, fixtures = select_games(table[table["season_type"].isin(cfg.season_types)], q, cfg)["game_id"], None
     else:
         fixtures = _fixture_games(raw_fixtures, table, cfg, Path(q.games))
         wanted = fixtures["game_id"]
@@ -152,7 +152,7 @@ def _check_features(columns: list[str], loaded: LoadedModel, workdir: Path) -> N
 
 # --------------------------------------------------------------------------- --season / --week
 
-def _select(frame: pd.DataFrame, q: PredictQuery, cfg: PregameDataConfig) -> pd.DataFrame:
+def select_games(frame: pd.DataFrame, q: PredictQuery, cfg: PregameDataConfig) -> pd.DataFrame:
     seasons = sorted(int(s) for s in frame["season"].unique())
     if q.season not in seasons:
         raise ArgumentError(

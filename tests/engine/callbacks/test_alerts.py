@@ -240,6 +240,8 @@ def test_a_tiny_run_raises_the_grad_norm_alert_in_its_output_and_checkpoint(tmp_
     saved = torch.load(result.checkpoints["last"], map_location="cpu", weights_only=False)["callbacks"]["alerts"]
     assert saved["counts"]["grad_norm"] == 1 and saved["active"]["grad_norm"]
     assert saved["events"][0]["kind"] == "grad_norm" and saved["events"][0]["step"] == 1
+    alerts = result.to_dict()["alerts"]  # the run's result (and --json) carries them too
+    assert alerts["raised"] == 1 and alerts["counts"]["grad_norm"] == 1 and alerts["events"][0]["kind"] == "grad_norm"
 
 
 def test_without_clipping_or_a_request_the_loop_computes_no_grad_norm(tmp_path, synthetic_config):

@@ -79,8 +79,8 @@ class _Scaler:
 def _outputs(n_steps: int = 1) -> dict[str, torch.Tensor]:
     shape = (1, n_steps)
     return {
-        "play_type": torch.zeros(*shape, len(CLASSES)), "play_flags": torch.full((*shape, len(PLAY_FLAGS)), -10.0),
-        "yard_logits": torch.zeros(*shape, len(YARD_BINS)), "drive_outcome": torch.zeros(*shape, len(DRIVE_OUTCOMES)),
+        "play_type": torch.zeros(*shape, len(CLASSES)), "play_flags": torch.full((*shape, len(CLASSES), len(PLAY_FLAGS)), -10.0),
+        "yard_logits": torch.zeros(*shape, len(CLASSES), len(YARD_BINS)), "drive_outcome": torch.zeros(*shape, len(DRIVE_OUTCOMES)),
         "drive_metrics": torch.zeros(*shape, 5), "game_points": torch.zeros(*shape, 2), "game_stats": torch.zeros(*shape, 20),
         "win_logit": torch.zeros(*shape),
     }

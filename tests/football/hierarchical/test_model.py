@@ -7,7 +7,7 @@ import torch
 
 from scrimmage.data.datamodule import InputSpec
 from scrimmage.football.configs import HierarchicalModelConfig
-from scrimmage.football.hierarchical.constants import GAME_STATS, YARD_BINS
+from scrimmage.football.hierarchical.constants import GAME_STATS, PLAY_FLAGS, YARD_BINS
 
 CLASSES = ("run", "pass", "punt", "field_goal", "kneel", "spike")
 SPEC = InputSpec(7, ("home", "away", "margin"), {"team": (5, 2), "season": (3, 1)}, class_names=CLASSES)
@@ -31,7 +31,8 @@ def test_changing_a_later_play_never_changes_an_earlier_prediction(encoder):
     batch = _batch()
     out = net(batch)
     assert out["play_type"].shape == (3, 12, len(CLASSES))
-    assert out["yard_logits"].shape == (3, 12, len(YARD_BINS))
+    assert out["yard_logits"].shape == (3, 12, len(CLASSES), len(YARD_BINS))  # a yard distribution per play type
+    assert out["play_flags"].shape == (3, 12, len(CLASSES), len(PLAY_FLAGS))
     assert out["game_stats"].shape == (3, 12, len(GAME_STATS)) and out["win_logit"].shape == (3, 12)
     for t in (0, 5, 10):
         changed = {k: v.clone() for k, v in batch.items()}

@@ -87,12 +87,12 @@ def test_misuse_exits_2_without_traceback(empirical, args, message):
     assert "error" in last_json(res)
 
 
-def test_a_checkpoint_has_no_play_head(empirical, tmp_path):
+def test_a_damaged_checkpoint_fails_cleanly(empirical, tmp_path):
     _, _, workdir = empirical
     ckpt = tmp_path / "model.ckpt"
     ckpt.write_bytes(b"x")
     res = run(workdir, str(ckpt), "--home", "KC", "--away", "BUF", "--season", "2019")
-    assert res.exit_code == 2 and "no play head; use --model empirical" in res.output
+    assert res.exit_code == 2 and "model.ckpt" in res.output and "Traceback" not in res.output
 
 
 def test_cuda_unavailable(empirical):

@@ -203,6 +203,11 @@ class Alerts(Callback):
             self.reported.append(key)
             ctx.print(text)
 
+    def result_section(self) -> dict[str, Any]:
+        """``alerts`` in the run's result: counts by kind and the last events."""
+        return {"raised": sum(self.counts.values()), "counts": dict(self.counts),
+                "events": [dict(event) for event in self.events[-20:]]}
+
     # ---- resumable state ---------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
         return {

@@ -26,6 +26,9 @@ class Evaluation:
     predictions: Tensor
     """Real units for regression; probabilities for classification."""
     targets: Tensor
+    model: Any = None
+    """The evaluated model (set by the runner for the final test), for reports that need more than the
+    predictions, e.g. a football report that simulates games with the model's play head."""
 
 
 @dataclass
@@ -35,7 +38,8 @@ class Report:
     ``rows["model"]`` is the model; the rest are baselines. ``columns`` maps a metric key to its
     header, in display order; ``rank_by`` orders the rows (``lower_is_better`` says which way).
     ``extras`` holds structured results that are not per-row metrics (a confusion matrix, a
-    betting record); ``notes`` are lines printed under the table.
+    betting record); ``notes`` are lines printed under the table. ``sections`` are results a
+    domain puts at the top level of the run's result (``--json``), e.g. ``simulation``.
     """
 
     title: str
@@ -45,6 +49,7 @@ class Report:
     lower_is_better: bool = True
     notes: list[str] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)
 
     def ranked(self) -> list[tuple[str, dict[str, Any]]]:
         def key(item: tuple[str, dict[str, Any]]) -> float:

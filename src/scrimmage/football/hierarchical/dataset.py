@@ -1,4 +1,8 @@
-"""The ``nfl-games`` dataset: one example per game, its snaps in order, padded with a mask.
+"""The ``nfl-games`` and ``cfb-games`` datasets: one example per game, its snaps in order, padded with a mask.
+
+Both are :func:`build_games_dataset` over one league's tables (:class:`LeagueTables`): the NFL's
+split by season (:func:`build_nfl_games`), college's by week of one season (:func:`build_cfb_games`,
+which adds the neutral-site and division flags as per-play features and a rare-team bucket).
 
 Tensors of a split (``G`` games, ``T`` = the split's longest game in snaps; nothing is truncated,
 ``info["longest_game"]`` says how long that is):
@@ -31,6 +35,10 @@ Vectorised: every per-play array is scattered into ``[G, T]`` with one fancy-ind
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +47,8 @@ import torch
 
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.errors import DataError
-from scrimmage.football.configs import HierarchicalDataConfig, PlaycallDataConfig, PregameDataConfig
+from scrimmage.football.configs import CfbGamesConfig, HierarchicalDataConfig, PlaycallDataConfig, PregameDataConfig
+from scrimmage.football.features import add_play_stats
 from scrimmage.football.hierarchical.constants import (
     DRIVE_METRICS,
     DRIVE_OUTCOMES,
@@ -52,7 +61,7 @@ from scrimmage.football.hierarchical.constants import (
 from scrimmage.football.ingest import ensure_nfl_tables, load_nfl_table
 from scrimmage.football.playcall import _dataset_version, playcall_examples
 from scrimmage.football.pregame import pregame_examples, pregame_games
-from scrimmage.football.splits import split_by_season
+from scrimmage.football.splits import split_by_season, split_by_week
 
 EXTRA_FEATURES = ("home_score_before", "away_score_before", "drive_number", "play_in_drive", "play_number")
 ID_COLUMNS = ("game_id", "season", "week", "season_type", "home_team", "away_team")
@@ -75,7 +84,53 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
         prior_games=cfg.prior_games,
     )
     games, lines_report = pregame_games(pregame_cfg, workdir)
-    playcall_cfg = PlaycallDataConfig(name="nfl-playcall", season_types=list(cfg.season_types))
+    tables = LeagueTables(plays, drives, games, lines_report, _dataset_version(workdir), "`scrimmage data nfl --force`")
+    return build_games_dataset(
+        cfg, tables, pregame_cfg, list(cfg.season_types), lambda frame: split_by_season(frame, cfg, "games"),
+        season_range=tuple(cfg.train_seasons) if cfg.season_embedding else None,
+    )
+
+
+@dataclass(frozen=True)
+class LeagueTables:
+    """One league's ingested tables as :func:`build_games_dataset` reads them."""
+
+    plays: pd.DataFrame
+    drives: pd.DataFrame
+    games: pd.DataFrame  #: the games table plus play-derived stats (``add_play_stats``) and any lines
+    lines_report: dict | None
+    dataset_version: str
+    rebuild: str  #: the command that rebuilds the tables, named in data errors
+
+
+#: ``(snaps, game frame, training rows of the game frame) -> (offense ids, defense ids, team vocabulary)``
+TeamRule = Callable[[pd.DataFrame, pd.DataFrame, np.ndarray], tuple[np.ndarray, np.ndarray, list[str]]]
+
+
+def build_games_dataset(
+    cfg: HierarchicalDataConfig | CfbGamesConfig,
+    tables: LeagueTables,
+    pregame_cfg: PregameDataConfig,
+    season_types: list[str],
+    split_rule: Callable[[pd.DataFrame], dict[str, pd.DataFrame]],
+    *,
+    season_range: tuple[int, int] | None = None,
+    team_rule: TeamRule | None = None,
+    game_features: pd.DataFrame | None = None,
+    frame_columns: tuple[str, ...] = (),
+    info: dict | None = None,
+) -> DataBundle:
+    """The games dataset of any league's tables (see the module docstring).
+
+    ``split_rule`` maps the game frame to ``{train, val, test}`` (seasons, weeks ...);
+    ``season_range`` (first, last training season) adds the season embedding; ``team_rule``
+    replaces the play-call recipe's team ids (default: one id per team of the plays table);
+    ``game_features`` (float columns indexed by ``game_id``) are repeated at every play after the
+    snap features; ``frame_columns`` of the games table are kept in the split frames; ``info`` is
+    merged into the bundle's info.
+    """
+    plays, drives, games = tables.plays, tables.drives, tables.games
+    playcall_cfg = PlaycallDataConfig(name="nfl-playcall", season_types=list(season_types))
     snaps, snap_columns, classes, teams, excluded = playcall_examples(plays, games, playcall_cfg)
     if tuple(classes) != cfg.class_names():
         raise DataError(f"play classes {classes} differ from the ones the config declares {cfg.class_names()}")
@@ -84,7 +139,7 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
     if cfg.pregame_features:
         pregame, pregame_columns, _ = pregame_examples(games, pregame_cfg)
         pregame = pregame.set_index("game_id")[pregame_columns]
-    game_frame = _game_frame(games, cfg, snaps)
+    game_frame = _game_frame(games, season_types, snaps, frame_columns)
     if cfg.pregame_features:
         game_frame = game_frame[game_frame["game_id"].isin(pregame.index)].reset_index(drop=True)
     snaps = snaps[snaps["game_id"].isin(set(game_frame["game_id"]))]
@@ -98,22 +153,30 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
     snaps["play_number"] = pos + 1
     lengths = np.bincount(g_index, minlength=len(game_frame))
     game_frame["n_plays"] = lengths
+    game_frame["row"] = np.arange(len(game_frame))
+    parts = split_rule(game_frame)
 
     features = list(snap_columns) + list(EXTRA_FEATURES)
     per_play = snaps[features].to_numpy(np.float32)
+    if game_features is not None:
+        context = game_features.loc[game_frame["game_id"]].to_numpy(np.float32)
+        per_play = np.concatenate([per_play, context[g_index]], axis=1)
+        features += list(game_features.columns)
     if pregame_columns:
         per_game = pregame.loc[game_frame["game_id"], pregame_columns].to_numpy(np.float32)
         per_play = np.concatenate([per_play, per_game[g_index]], axis=1)
         features += pregame_columns
     if not np.isfinite(per_play).all():
         bad = [f for i, f in enumerate(features) if not np.isfinite(per_play[:, i]).all()]
-        raise DataError(f"nfl-games features contain NaN/inf in columns {bad}; rebuild with `scrimmage data nfl --force`.")
+        raise DataError(f"{cfg.name} features contain NaN/inf in columns {bad}; rebuild with {tables.rebuild}.")
 
-    first, last = cfg.train_seasons
-    season_id = np.clip(snaps["season"].to_numpy(np.int64), first, last) - first
-    cat_columns = [snaps["offense_idx"].to_numpy(np.int64), snaps["defense_idx"].to_numpy(np.int64)] if cfg.team_embeddings else []
-    if cfg.season_embedding:
-        cat_columns.append(season_id)
+    offense, defense = snaps["offense_idx"].to_numpy(np.int64), snaps["defense_idx"].to_numpy(np.int64)
+    if cfg.team_embeddings and team_rule is not None:
+        offense, defense, teams = team_rule(snaps, game_frame, parts["train"]["row"].to_numpy())
+    cat_columns = [offense, defense] if cfg.team_embeddings else []
+    if season_range is not None:
+        first, last = season_range
+        cat_columns.append(np.clip(snaps["season"].to_numpy(np.int64), first, last) - first)
     per_step = {
         "x": per_play,
         "play_type": snaps["y"].to_numpy(np.int64),
@@ -135,9 +198,8 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
     }
 
     splits, frames = {}, {"games": games}
-    game_frame["row"] = np.arange(len(game_frame))
     used = []
-    for name, part in split_by_season(game_frame, cfg, "games").items():
+    for name, part in parts.items():
         rows = part["row"].to_numpy()
         used.append(rows)
         splits[name] = _pad(rows, g_index, pos, lengths, per_step, per_game_targets)
@@ -146,16 +208,16 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
     categorical = {}
     if cfg.team_embeddings:
         categorical["team"] = (len(teams), 2)
-    if cfg.season_embedding:
-        categorical["season"] = (last - first + 1, 1)
+    if season_range is not None:
+        categorical["season"] = (season_range[1] - season_range[0] + 1, 1)
     spec = InputSpec(
         len(features), ("home", "away", "margin"), categorical, feature_names=tuple(features), class_names=tuple(classes),
         vocabularies={"team": tuple(teams)} if cfg.team_embeddings else {},
     )
     used_rows = np.concatenate(used)
     longest_row = int(used_rows[lengths[used_rows].argmax()])
-    info = {
-        "dataset_version": _dataset_version(workdir),
+    out_info = {
+        "dataset_version": tables.dataset_version,
         "n_games": {name: len(split) for name, split in splits.items()},
         "n_plays": {name: int(split.tensors["mask"].sum()) for name, split in splits.items()},
         "longest_game": {"plays": int(lengths[longest_row]), "game_id": str(game_frame["game_id"].iloc[longest_row])},
@@ -166,17 +228,123 @@ def build_nfl_games(cfg: HierarchicalDataConfig, workdir: Path) -> DataBundle:
         "excluded_plays": excluded,
         "drive_outcome_unknown": int((snaps["drive_outcome"] < 0).sum()),
     }
-    if lines_report is not None:
-        info["lines"] = {k: v for k, v in lines_report.items() if k != "unmatched_examples"}
-    return DataBundle(splits=splits, spec=spec, info=info, frames=frames, id_columns=ID_COLUMNS)
+    if tables.lines_report is not None:
+        out_info["lines"] = {k: v for k, v in tables.lines_report.items() if k != "unmatched_examples"}
+    out_info.update(info or {})
+    return DataBundle(splits=splits, spec=spec, info=out_info, frames=frames, id_columns=ID_COLUMNS)
 
 
-def _game_frame(games: pd.DataFrame, cfg: HierarchicalDataConfig, snaps: pd.DataFrame) -> pd.DataFrame:
-    frame = games[games["season_type"].isin(cfg.season_types) & games["game_id"].isin(set(snaps["game_id"]))].copy()
+#: Team id of the teams with too few training games (``cfb-games``: ``min_team_games``); always id 0.
+UNKNOWN_TEAM = "UNKNOWN"
+#: Divisions flagged per side by the ``cfb-games`` context features (others, e.g. ii / iii, are all zeros).
+CONTEXT_DIVISIONS = ("fbs", "fcs")
+#: Games-table columns college keeps in its split frames (besides the ``home_``/``away_`` ones).
+CFB_FRAME_COLUMNS = ("neutral_site", "conference_game", "line_provider")
+
+
+def build_cfb_games(cfg: CfbGamesConfig, workdir: Path) -> DataBundle:
+    """The ``cfb-games`` dataset: the tables of ``scrimmage data cfb`` (ingested first when
+    ``data.source`` is set), regular-season games of ``data.season`` split by week.
+
+    Per-play features are nfl-games' plus, with ``context_features``, ``neutral_site`` and the
+    home / away FBS and FCS flags (so a model can drop home field at neutral sites and knows an
+    FBS-FCS mismatch before kickoff). Team ids: teams with fewer than ``min_team_games`` games in
+    the training weeks map to id 0, :data:`UNKNOWN_TEAM` (trained by every rare team's plays), so
+    no validation or test game reads an embedding training never updated. The closing line
+    (``spread_home``, ``total_line``; the ingest picks one book per game) stays in the split
+    frames for the report. ``info["league"]`` is ``"cfb"`` and ``info["rules"]`` the simulator's
+    rule set, ``"ncaa"``.
+    """
+    from scrimmage.football.cfb.ingest import MANIFEST, cfb_dir, ingest_cfb, load_cfb_table
+
+    if cfg.source is not None:
+        assert cfg.games is not None  # the config requires both
+        ingest_cfb(workdir, cfg.source, cfg.games, lines=cfg.lines)  # cached: a no-op for the same files
+    manifest_path = cfb_dir(workdir) / MANIFEST
+    if not manifest_path.is_file():
+        raise DataError(
+            f"no college tables in {cfb_dir(workdir)}: run `scrimmage --workdir {workdir} data cfb --source PBP_DIR "
+            "--games win_loss.csv --lines betting_lines.csv` first, or set data.source and data.games (and data.lines)"
+        )
+    plays = load_cfb_table(workdir, "plays")
+    drives = load_cfb_table(workdir, "drives")
+    games = add_play_stats(load_cfb_table(workdir, "games"), plays)
+    manifest = json.loads(manifest_path.read_bytes())
+    lines_report = (manifest.get("summary") or {}).get("lines")
+    version = "cfb-" + hashlib.sha256(manifest_path.read_bytes()).hexdigest()[:12]
+
+    seasons = sorted(int(s) for s in games["season"].unique())
+    season = cfg.season
+    if season is None:
+        if len(seasons) != 1:
+            raise DataError(f"the CFB tables hold seasons {seasons}; set data.season to the one whose weeks are split")
+        season = seasons[0]
+    elif season not in seasons:
+        raise DataError(f"data.season {season} is not in the CFB tables (they hold seasons {seasons}); change data.season")
+
+    pregame_cfg = PregameDataConfig(
+        name="nfl-pregame", season_types=["REG"], halflife_games=cfg.halflife_games, prior_games=cfg.prior_games,
+    )
+    context = None
+    if cfg.context_features:
+        context = pd.DataFrame({"neutral_site": games["neutral_site"].astype(np.float32).to_numpy()}, index=games["game_id"])
+        for side in ("home", "away"):
+            for division in CONTEXT_DIVISIONS:
+                context[f"{side}_{division}"] = (games[f"{side}_division"] == division).astype(np.float32).to_numpy()
+    tables = LeagueTables(plays, drives, games, lines_report, version, "`scrimmage data cfb ... --force`")
+    bundle = build_games_dataset(
+        cfg, tables, pregame_cfg, ["REG"],
+        lambda frame: split_by_week(frame[frame["season"] == season], cfg, "games", season=season),
+        team_rule=_rare_teams_unknown(cfg.min_team_games), game_features=context, frame_columns=CFB_FRAME_COLUMNS,
+        info={"league": "cfb", "rules": "ncaa", "season": season,
+              "weeks": {name: list(getattr(cfg, f"{name}_weeks")) for name in ("train", "val", "test")},
+              "postseason_games_left_out": int((games["season_type"] != "REG").sum())},
+    )
+    info = bundle.info
+    for name in ("train", "val", "test"):
+        frame = bundle.frames[name]
+        info.setdefault("neutral_site_games", {})[name] = int(frame["neutral_site"].sum())
+        info.setdefault("games_with_line", {})[name] = int(frame["spread_home"].notna().sum())
+    classes = list(bundle.spec.class_names)
+    counts = {name: np.bincount(split.tensors["play_type"][split.tensors["mask"]].numpy(), minlength=len(classes))
+              for name, split in bundle.splits.items()}
+    majority = int(counts["train"].argmax())  # the play-type baseline: always the training weeks' commonest call
+    info["play_type_counts"] = {name: dict(zip(classes, c.tolist(), strict=True)) for name, c in counts.items()}
+    info["play_type_majority"] = {"class": classes[majority],
+                                  "accuracy": {name: round(float(c[majority] / max(c.sum(), 1)), 4) for name, c in counts.items()}}
+    if cfg.team_embeddings:
+        vocabulary = bundle.spec.vocabularies["team"]
+        info["teams"] = {"min_team_games": cfg.min_team_games, "with_embedding": len(vocabulary) - 1,
+                         "unknown_id": vocabulary.index(UNKNOWN_TEAM), "unknown_play_share": {}}
+        for name, split in bundle.splits.items():
+            real = split.tensors["mask"]
+            share = (split.tensors["cat"][..., :2][real] == 0).float().mean()
+            info["teams"]["unknown_play_share"][name] = round(float(share), 4)
+    return bundle
+
+
+def _rare_teams_unknown(min_games: int) -> TeamRule:
+    """Team ids: one per team with ``min_games`` or more training games, id 0 (:data:`UNKNOWN_TEAM`) for the rest."""
+
+    def rule(snaps: pd.DataFrame, game_frame: pd.DataFrame, train_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        train = game_frame.iloc[train_rows]
+        counts = pd.concat([train["home_team"], train["away_team"]]).value_counts()
+        teams = [UNKNOWN_TEAM, *sorted(t for t in counts.index[counts >= min_games] if t != UNKNOWN_TEAM)]
+        index = {team: i for i, team in enumerate(teams)}
+        offense = snaps["offense"].map(index).fillna(0).to_numpy(np.int64)
+        defense = snaps["defense"].map(index).fillna(0).to_numpy(np.int64)
+        return offense, defense, teams
+
+    return rule
+
+
+def _game_frame(games: pd.DataFrame, season_types: list[str], snaps: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    frame = games[games["season_type"].isin(season_types) & games["game_id"].isin(set(snaps["game_id"]))].copy()
     for column in ("spread_home", "total_line"):
         if column not in frame.columns:
             frame[column] = np.nan
-    return frame[list(GAME_COLUMNS) + [c for c in frame.columns if c.startswith(("home_", "away_")) and c not in GAME_COLUMNS]]
+    side = [c for c in frame.columns if c.startswith(("home_", "away_")) and c not in GAME_COLUMNS]
+    return frame[list(GAME_COLUMNS) + side + [c for c in extra if c in frame.columns and c not in side]]
 
 
 def _add_play_targets(snaps: pd.DataFrame, drives: pd.DataFrame) -> pd.DataFrame:

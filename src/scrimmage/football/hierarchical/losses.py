@@ -6,7 +6,7 @@ from ``loss.<level>``):
 
 * play: type cross-entropy (label smoothing 0.1) 0.3, success flags BCE with balanced positive
   weights (negatives/positives of the training plays) 0.4, yards 0.3 as a cross-entropy over
-  yard bins. Yards are a categorical, not the original's Huber point estimate: a game simulator
+  yard bins; flags and yards are predicted per play type and scored on the row of the real call. Yards are a categorical, not the original's Huber point estimate: a game simulator
   has to *sample* a gain, and a point estimate has no distribution to sample from; the expected
   value of the bins is what the yards error (``yards_ev_mae``) is reported on.
 * drive: outcome cross-entropy (smoothing 0.05; unknown results ignored) 0.6, metrics MSE 0.4.
@@ -35,6 +35,7 @@ import torch
 from torch import Tensor
 
 from scrimmage.football.hierarchical.constants import DRIVE_OUTCOMES, PLAY_FLAGS, STAT_GROUPS, YARD_BINS
+from scrimmage.football.hierarchical.model import given_call, mixture
 from scrimmage.losses.masked import (
     masked_mean,
     sequence_bce,
@@ -79,12 +80,12 @@ class StateConsistency:
         self.fg = play_classes.index("field_goal") if "field_goal" in play_classes else None
 
     def parts(self, out: dict[str, Tensor], batch: dict[str, Tensor], scaler: Any) -> dict[str, Tensor]:
-        yards_p = torch.softmax(out["yard_logits"], -1)
+        call = torch.softmax(out["play_type"], -1)  # the checks read the prediction before the call is known
+        yards_p = mixture(call, torch.softmax(out["yard_logits"], -1))
         transition = (yards_p * impossible_bins(batch["yards_to_goal"].float())).sum(-1)
 
-        flags = torch.sigmoid(out["play_flags"])
+        flags = mixture(call, torch.sigmoid(out["play_flags"]))
         drive = torch.softmax(out["drive_outcome"], -1)
-        call = torch.softmax(out["play_type"], -1)
         relu = torch.relu
         ends_with_score_or_turnover = drive[..., [_O["touchdown"], _O["interception"], _O["fumble"]]].sum(-1)
         turnover = drive[..., [_O["interception"], _O["fumble"]]].sum(-1)
@@ -130,8 +131,10 @@ class HierarchicalLoss:
         p, d, g = self.cfg.play, self.cfg.drive, self.cfg.game
         pos_weight = self.pos_weight.to(out["play_flags"].device) if self.pos_weight is not None else None
         play = (p.type * masked_mean(sequence_cross_entropy(out["play_type"], batch["play_type"], mask, p.label_smoothing), mask)
-                + p.success * masked_mean(sequence_bce(out["play_flags"], batch["play_flags"], pos_weight), mask)
-                + p.yards * masked_mean(sequence_cross_entropy(out["yard_logits"], batch["yard_bin"], mask), mask))
+                + p.success * masked_mean(sequence_bce(given_call(out["play_flags"], batch["play_type"]), batch["play_flags"],
+                                                       pos_weight), mask)
+                + p.yards * masked_mean(sequence_cross_entropy(given_call(out["yard_logits"], batch["play_type"]),
+                                                               batch["yard_bin"], mask), mask))
         known = mask & (batch["drive_outcome"] >= 0)
         drive = (d.outcome * masked_mean(sequence_cross_entropy(out["drive_outcome"], batch["drive_outcome"], mask,
                                                                 d.label_smoothing), known)

@@ -5,7 +5,11 @@ layer norm and dropout, or the causal Transformer), their linear head replaced b
 with dropout on the team and season embeddings. Step t reads snaps <= t only (the state before
 snap t, never its result), so every head's output at t is a prediction made before the snap:
 
-* play head: logits of the play type, of the six success flags and of the yard bins;
+* play head: logits of the play type and, *for each play type*, of the six success flags and of
+  the yard bins (``[..., K, 6]`` and ``[..., K, B]``): what a run gains is not what a pass gains,
+  and the simulator samples the call first, then the outcome of that call. The losses read the
+  row of the real call; metrics and the consistency checks read the mixture over calls
+  (``flag_probs``, ``yard_probs``: the prediction before the snap);
 * drive head: logits of the current drive's outcome and its metrics (standardised);
 * game head: final home and away points (standardised), the 20 game stats (standardised) and the
   home-win logit. At t = 0 this is the pregame prediction, later the live projection.
@@ -74,7 +78,7 @@ class HierarchicalNet(nn.Module):
         self.encoder, width = build_encoder(spec, cfg)
         n_types = len(spec.class_names)
         self.sizes = {
-            "play_type": n_types, "play_flags": len(PLAY_FLAGS), "yard_logits": len(YARD_BINS),
+            "play_type": n_types, "play_flags": n_types * len(PLAY_FLAGS), "yard_logits": n_types * len(YARD_BINS),
             "drive_outcome": len(DRIVE_OUTCOMES), "drive_metrics": len(DRIVE_METRICS),
             "game_points": len(GAME_POINTS), "game_stats": len(GAME_STATS), "win_logit": 1,
         }
@@ -90,7 +94,21 @@ class HierarchicalNet(nn.Module):
         parts = torch.cat([self.play_head(h), self.drive_head(h), self.game_head(h)], dim=-1)
         out = dict(zip(self.sizes, parts.split(list(self.sizes.values()), dim=-1), strict=True))
         out["win_logit"] = out["win_logit"].squeeze(-1)
+        n_types = self.sizes["play_type"]
+        out["play_flags"] = out["play_flags"].unflatten(-1, (n_types, len(PLAY_FLAGS)))
+        out["yard_logits"] = out["yard_logits"].unflatten(-1, (n_types, len(YARD_BINS)))
         return out
+
+
+def given_call(per_call: Tensor, call: Tensor) -> Tensor:
+    """``[..., K, D]`` outputs per play type → ``[..., D]``: the row of each step's ``call``."""
+    index = call.clamp_min(0).unsqueeze(-1).unsqueeze(-1).expand(*call.shape, 1, per_call.shape[-1])
+    return per_call.gather(-2, index).squeeze(-2)
+
+
+def mixture(call_probs: Tensor, per_call: Tensor) -> Tensor:
+    """``[..., K]`` call probabilities and ``[..., K, D]`` per-call probabilities → ``[..., D]`` before the call is known."""
+    return (call_probs.unsqueeze(-1) * per_call).sum(-2)
 
 
 def _stats(values: Tensor) -> tuple[Tensor, Tensor]:
@@ -108,6 +126,9 @@ class HierarchicalModel(Standardized):
             self.register_buffer(f"{name}_mean", torch.zeros(size))
             self.register_buffer(f"{name}_std", torch.ones(size))
         self.register_buffer("yard_values", torch.tensor([(lo + hi) / 2 for lo, hi in YARD_BINS], dtype=torch.float32))
+        # the success flags' balanced positive weights (negatives / positives of the training plays): the
+        # loss trains with them and the simulator's sampler divides them back out of the odds
+        self.register_buffer("flag_pos_weight", torch.ones(len(PLAY_FLAGS)))
 
     def fit_all(self, tensors: dict[str, Tensor]) -> HierarchicalModel:
         mask = tensors["mask"].bool()
@@ -126,6 +147,9 @@ class HierarchicalModel(Standardized):
         count = torch.bincount(bins, minlength=len(YARD_BINS)).float()
         total = torch.bincount(bins, weights=yards, minlength=len(YARD_BINS))
         self.yard_values.copy_(torch.where(count > 0, total / count.clamp_min(1), self.yard_values))
+        from scrimmage.losses.masked import balanced_pos_weight
+
+        self.flag_pos_weight.copy_(balanced_pos_weight(tensors["play_flags"], tensors["mask"]))
         return self
 
     def prepare_targets(self, tensors: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -147,7 +171,10 @@ class HierarchicalModel(Standardized):
         real["margin"] = points[..., 0] - points[..., 1]
         real["game_stats"] = out["game_stats"] * self.stats_std + self.stats_mean
         real["home_win_prob"] = torch.sigmoid(out["win_logit"])
-        real["yards_ev"] = torch.softmax(out["yard_logits"], -1) @ self.yard_values
+        call = torch.softmax(out["play_type"], -1)
+        real["flag_probs"] = mixture(call, torch.sigmoid(out["play_flags"]))
+        real["yard_probs"] = mixture(call, torch.softmax(out["yard_logits"], -1))
+        real["yards_ev"] = real["yard_probs"] @ self.yard_values
         return real
 
     def forward(self, batch: dict[str, Tensor], prepared: bool = False) -> Any:
@@ -156,4 +183,4 @@ class HierarchicalModel(Standardized):
         return self.real_units(self.net({**batch, "x": self.scale_inputs(batch["x"])}))
 
 
-__all__ = ["HierarchicalModel", "HierarchicalNet", "feature_stats"]
+__all__ = ["HierarchicalModel", "HierarchicalNet", "feature_stats", "given_call", "mixture"]

@@ -23,6 +23,7 @@ COLUMNS = {
     "pregame_home_rmse": "home",
     "pregame_away_rmse": "away",
     "pregame_game_rmse_combined": "combined",
+    "simulated_margin_rmse": "sim margin",
     "brier": "Brier",
     "play_type_accuracy": "play type acc",
     "drive_outcome_accuracy": "drive acc",
@@ -81,7 +82,8 @@ def hierarchical_report(bundle: DataBundle, split: str, evaluation: Evaluation, 
                      f"{gap['margin_rmse']:+.2f}, combined {gap['game_rmse_combined']:+.2f}, Brier {gap['brier']:+.4f}")
     else:
         notes.append("no closing lines joined (ingest with --lines or set data.lines): no closing-line row")
-    return Report(generic.title, rows, dict(COLUMNS), rank_by="pregame_game_rmse_combined", notes=notes,
+    return Report(generic.title, rows, dict(COLUMNS), rank_by="pregame_game_rmse_combined", notes=notes + generic.notes,
+                  sections=dict(generic.sections),
                   extras=dict(generic.extras) | extras)
 
 

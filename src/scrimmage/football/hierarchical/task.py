@@ -57,10 +57,10 @@ def consistent_steps(real: dict[str, Tensor], batch: dict[str, Tensor], classes:
     ytg = batch["yards_to_goal"].float()
     ev = real["yards_ev"]
     ok = (ev <= ytg + 0.5) & (ev >= ytg - 100.5)
-    best_bin = real["yard_logits"].argmax(-1, keepdim=True)
+    best_bin = real["yard_probs"].argmax(-1, keepdim=True)
     ok &= ~impossible_bins(ytg).gather(-1, best_bin).squeeze(-1)
     drive = real["drive_outcome"].argmax(-1)
-    td = torch.sigmoid(real["play_flags"][..., _TD]) > 0.5
+    td = real["flag_probs"][..., _TD] > 0.5
     ok &= ~td | (drive == _O["touchdown"]) | (drive == _O["interception"]) | (drive == _O["fumble"])
     call = real["play_type"].argmax(-1)
     if "punt" in classes:
@@ -145,10 +145,10 @@ class HierarchicalTask:
             acc["pregame"].append(torch.stack([real["game_points"][:, 0, 0], real["game_points"][:, 0, 1],
                                                real["margin"][:, 0], real["home_win_prob"][:, 0]], dim=1).cpu())
             acc["type_hit"].append((real["play_type"].argmax(-1) == raw["play_type"])[mask].cpu())
-            acc["flags_p"].append(torch.sigmoid(real["play_flags"])[mask].cpu())
+            acc["flags_p"].append(real["flag_probs"][mask].cpu())
             acc["flags_t"].append(raw["play_flags"][mask].cpu())
             acc["yards_err"].append((real["yards_ev"] - raw["yards"].float())[mask].abs().cpu())
-            logp = torch.log_softmax(real["yard_logits"], -1).gather(-1, raw["yard_bin"].unsqueeze(-1)).squeeze(-1)
+            logp = real["yard_probs"].clamp_min(1e-12).log().gather(-1, raw["yard_bin"].unsqueeze(-1)).squeeze(-1)
             acc["yards_nll"].append(-logp[mask].cpu())
             known = mask & (raw["drive_outcome"] >= 0)
             acc["drive_hit"].append((real["drive_outcome"].argmax(-1) == raw["drive_outcome"])[known].cpu())
@@ -196,8 +196,27 @@ class HierarchicalTask:
         from scrimmage.football.hierarchical.report import COLUMNS, model_row
 
         row = model_row(evaluation, split)
+        sections: dict[str, Any] = {}
+        notes: list[str] = []
+        league = data.info.get("league", "nfl")
+        if self.cfg.simulate_n and league != "nfl":
+            notes.append(f"simulated: skipped ({league} data: the simulator's kicking game and clock are fitted from "
+                         "NFL tables only)")
+        elif self.cfg.simulate_n and evaluation.model is not None and data.workdir is not None:
+            from scrimmage.football.hierarchical.simulation import simulate_report
+
+            smoothing = self.loss.cfg.play.label_smoothing if self.loss is not None else 0.0
+            added, sections["simulation"], notes = simulate_report(
+                evaluation.model, data, split, n=self.cfg.simulate_n, type_smoothing=smoothing,
+                train_seasons=self._train_seasons(data), seed=self.cfg.simulate_seed)
+            row |= added
         return Report(f"{split} set: hierarchical model (game head at play 0 = pregame)", {"model": row}, dict(COLUMNS),
-                      rank_by="pregame_game_rmse_combined")
+                      rank_by="pregame_game_rmse_combined", notes=notes, sections=sections)
+
+    @staticmethod
+    def _train_seasons(data: DataBundle) -> tuple[int, int]:
+        seasons = data.frames["train"]["season"]
+        return int(seasons.min()), int(seasons.max())
 
     def prediction_columns(self, evaluation: Evaluation) -> dict[str, np.ndarray]:
         truth = evaluation.targets.cpu().numpy()

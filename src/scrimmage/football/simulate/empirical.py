@@ -339,7 +339,9 @@ class EmpiricalSampler:
             self._on[key] = {k: v.to(device) for k, v in self.tables.items()}
         return self._on[key]
 
-    def sample(self, state: GameState, generator: torch.Generator) -> PlayOutcome:
+    def sample(self, state: GameState, generator: torch.Generator, call: torch.Tensor | None = None) -> PlayOutcome:
+        """One outcome per game; ``call`` ``[B]`` (indices of :data:`SNAP_CALLS`) imposes the snap calls
+        instead of drawing them (another model's calls, e.g. the hierarchical play head's)."""
         t = self._tables_on(state.device)
         b = state.batch_size
         u = torch.rand(b, 12, generator=generator, device=state.device)
@@ -352,7 +354,8 @@ class EmpiricalSampler:
 
         # the call
         cdf = _take(t["call_cdf"], call_cell(down, dist, to_goal, lead, quarter, clock))
-        call = (u[:, :1] > cdf).sum(1).clamp(max=len(SNAP_CALLS) - 1)
+        drawn = (u[:, :1] > cdf).sum(1).clamp(max=len(SNAP_CALLS) - 1)
+        call = drawn if call is None else call
 
         # run / pass / kneel / spike: a real snap from the cell (tilted toward the team's strength)
         yard_call = torch.where(call <= 1, call, torch.where(call >= 4, call - 2, 0))

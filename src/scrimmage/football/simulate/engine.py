@@ -4,6 +4,8 @@
 :func:`simulate_from_state`, which loops: the sampler draws one outcome per game, the rule set
 applies it, finished games are masked (their rows stop changing), until every game is over.
 There is no Python loop over games; the loop is over plays (about 180 steps for a batch).
+:func:`simulate_situation` does the same for ``n`` copies of one in-game situation of one
+matchup (``scrimmage simulate --from-state`` / ``--after-play``).
 
 Reproducibility and batch independence: all randomness comes from one seeded
 ``torch.Generator`` and every step draws the same amount per game slot whatever the games'
@@ -17,7 +19,7 @@ matchup) when games must also be independent of the batch size.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,6 +181,52 @@ def simulate(
     result = simulate_from_state(sampler, rules, state, generator, max_steps=max_steps)
     result.matchup = torch.arange(m).repeat_interleave(n)
     result.matchups = [(sampler.teams[h], sampler.teams[a]) for h, a in zip(home_ids, away_ids, strict=True)]
+    return result
+
+
+def situation_state(
+    sampler: PlaySampler,
+    home: str,
+    away: str,
+    n: int,
+    situation: Mapping[str, Any],
+    context: dict[str, torch.Tensor] | None = None,
+    device: str | torch.device = "cpu",
+) -> GameState:
+    """``n`` copies of one in-game situation of ``home`` against ``away``.
+
+    ``situation``: keyword arguments of :meth:`GameState.from_situation` (quarter, clock,
+    offense, down, ...; e.g. :meth:`.situation.Situation.state_kwargs`); ``context``: the
+    matchup's sampler tensors with first dimension 1 (e.g. ``sampler.matchup_context([home],
+    [away], ...)``), repeated over the ``n`` games.
+    """
+    if n < 1:
+        raise ArgumentError(f"--n must be at least 1, got {n}")
+    dev = _device(device)
+    ids = _team_ids(sampler, [home, away])
+    teams = torch.tensor([ids], dtype=torch.long, device=dev).repeat(n, 1)
+    ctx = {k: v.to(dev).repeat_interleave(n, 0) for k, v in (context or {}).items()}
+    return GameState.from_situation(teams, **situation, context=ctx)
+
+
+def simulate_situation(
+    sampler: PlaySampler,
+    rules: NFLRules | None,
+    home: str,
+    away: str,
+    situation: Mapping[str, Any],
+    n: int = 1000,
+    context: dict[str, torch.Tensor] | None = None,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    max_steps: int = MAX_STEPS,
+) -> SimulationResult:
+    """``n`` games of ``home`` against ``away`` rolled forward from one in-game ``situation``
+    (see :func:`situation_state`) with a generator seeded with ``seed``; one matchup."""
+    state = situation_state(sampler, home, away, n, situation, context=context, device=device)
+    generator = torch.Generator(device=state.device).manual_seed(seed)
+    result = simulate_from_state(sampler, rules or NFLRules(), state, generator, max_steps=max_steps)
+    result.matchups = [(home, away)]
     return result
 
 
