@@ -115,7 +115,7 @@ def test_calibration_undoes_label_smoothing_exactly():
     p = torch.tensor([[0.5, 0.3, 0.1, 0.05, 0.05, 0.0]])
     e, k = 0.1, 6
     q = (1 - e) * p + e / k  # what a smoothed head converges to
-    fake = SimpleNamespace(type_smoothing=e)
+    fake = SimpleNamespace(type_smoothing=e)  # a model without fitted offsets
     got = NeuralPlaySampler._calibrated_calls(fake, q.log(), torch.tensor([30.0]))
     torch.testing.assert_close(got, p, atol=1e-6, rtol=0)
     far = NeuralPlaySampler._calibrated_calls(fake, q.log(), torch.tensor([70.0]))  # a 87-yard kick is never called
@@ -202,3 +202,9 @@ def test_simulate_after_play_with_a_trained_model(trained):
                                    "--after-play", "80", "--n", "200"])
     assert res.exit_code == 0, res.output
     assert "real snaps so far" in res.output and "real final" in res.output
+
+
+def test_every_checkpoint_carries_the_calibration_fitted_at_validation(sampler):
+    s, _ = sampler
+    assert float(s.scaler.calibrated) == 1.0
+    assert s.scaler.call_bias.abs().sum() > 0 and s.scaler.yard_bias.shape == (6, s.scaler.yard_values.shape[0])

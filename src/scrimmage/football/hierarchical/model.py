@@ -129,6 +129,13 @@ class HierarchicalModel(Standardized):
         # the success flags' balanced positive weights (negatives / positives of the training plays): the
         # loss trains with them and the simulator's sampler divides them back out of the odds
         self.register_buffer("flag_pos_weight", torch.ones(len(PLAY_FLAGS)))
+        # the simulator's calibration offsets, fitted on the validation plays (see .calibration)
+        n_types = net.sizes["play_type"] if hasattr(net, "sizes") else 1
+        self.register_buffer("call_bias", torch.zeros(4, n_types))
+        self.register_buffer("turnover_bias", torch.zeros(n_types))
+        self.register_buffer("touchdown_bias", torch.zeros(n_types))
+        self.register_buffer("yard_bias", torch.zeros(n_types, len(YARD_BINS)))
+        self.register_buffer("calibrated", torch.zeros(()))
 
     def fit_all(self, tensors: dict[str, Tensor]) -> HierarchicalModel:
         mask = tensors["mask"].bool()

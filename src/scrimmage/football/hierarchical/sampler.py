@@ -7,16 +7,21 @@ itself, and the game's pregame features), advances the encoder by one step for t
 snap, and samples from the play head:
 
 * **the call** (run, pass, punt, field goal, kneel, spike) from the play-type distribution;
-* **yards** from the yard-bin distribution *of that call* (a categorical; within a wide bin, a
-  uniform whole yard), a gain past the goal line stopping at it (a touchdown);
+* **a touchdown** from the touchdown flag *of that call*; otherwise **yards** from the yard-bin
+  distribution *of that call* short of the goal line (a categorical; within a bin a uniform whole
+  yard, the open-ended tail bins at their training mean);
 * **a turnover** from the turnover flag *of that call*.
 
 Calibration. The simulator must sample from calibrated heads, but the recipe trains the type
 head with label smoothing and the success flags with balanced positive weights (both inflate
-rare events: punts on first down, turnovers). Both are undone exactly at the loss's optimum:
+rare events: punts on first down, turnovers). A model validated by this version carries offsets
+fitted on the validation plays (:mod:`.calibration`: per-class logit offsets of the call, of
+each call's turnover flag and of each call's yard bins) and the sampler adds them. Without them
+it falls back to undoing smoothing and weights exactly as they would be at the loss's optimum:
 smoothing ``e`` over ``K`` classes makes the optimum ``q = (1 - e) p + e / K``, so ``p = (q -
 e / K) / (1 - e)`` (clipped at 0, renormalised); a positive weight ``w`` multiplies the odds, so
-``logit p = logit q - log w``. The yard bins are trained with neither.
+``logit p = logit q - log w`` — which the play head, not at its optimum, misses by a factor of
+two or three on rare calls.
 
 What the network does not model comes from the empirical sampler (:mod:`..simulate.empirical`,
 fitted from the same ingested tables), asked for the *network's* call: kickoffs and free kicks,
@@ -31,7 +36,7 @@ Limits: the transformer encoder would need its whole prefix at every step (no re
 state), so only ``lstm`` and ``gru`` models simulate; penalty yards on runs and passes are not
 simulated (the yards target is the box-score gain); timeouts are not a feature.
 
-Randomness follows the protocol: every call draws ``torch.rand(B, 5)`` plus the empirical
+Randomness follows the protocol: every call draws ``torch.rand(B, 6)`` plus the empirical
 sampler's fixed draw, whatever the games' states.
 """
 
@@ -61,6 +66,7 @@ from scrimmage.football.simulate.state import (
 )
 
 _TURNOVER = PLAY_FLAGS.index("turnover")
+_TOUCHDOWN = PLAY_FLAGS.index("touchdown")
 #: A field goal from farther than this many yards to the goal (a 77-yard kick) is never called.
 MAX_FG_YARDS_TO_GOAL = 60
 
@@ -265,7 +271,7 @@ class NeuralPlaySampler:
         if not self._hidden or self._hidden_size() != state.batch_size:
             self.prepare(state, generator)
         b, dev = state.batch_size, state.device
-        u = torch.rand(b, 5, generator=generator, device=dev)
+        u = torch.rand(b, 6, generator=generator, device=dev)
         snap = (state.phase == SNAP) & ~state.finished
         c = self._counters
         c["new_drive"] |= state.phase != SNAP  # a kickoff, try or free kick ends the drive
@@ -277,27 +283,14 @@ class NeuralPlaySampler:
         c["last_offense"] = torch.where(snap, state.offense, c["last_offense"])
         c["new_drive"] = c["new_drive"] & ~snap
 
-        h = self._step(state, snap)
-        logits = self.net.play_head(h)
-        k, n_bins, n_flags = len(SNAP_CALLS), len(YARD_BINS), len(PLAY_FLAGS)
-        type_logits, flags, yard_logits = logits.split([k, k * n_flags, k * n_bins], dim=-1)
+        # only the games at a snap run the network (kickoffs, tries and finished games skip it)
+        active = snap.nonzero().squeeze(1)
         to_goal = (100 - state.yardline.clamp(1, 99)).float()
-
-        probs = self._calibrated_calls(type_logits, to_goal)
-        call = (u[:, :1] > probs.cumsum(-1)).sum(1).clamp(max=k - 1)
-
-        rows = yard_logits.view(b, k, n_bins).gather(1, call.view(b, 1, 1).expand(b, 1, n_bins)).squeeze(1)
-        lo, hi = self._bin_lo.to(dev).float(), self._bin_hi.to(dev).float()
-        bin_cdf = torch.softmax(rows, -1).cumsum(-1)
-        pick = (u[:, 1:2] > bin_cdf).sum(1).clamp(max=n_bins - 1)
-        width = hi[pick] - lo[pick]
-        yards = lo[pick] + torch.floor(u[:, 2] * (width + 1)).clamp(max=width)
-        # a gain past the goal line is a touchdown: the mass the head puts beyond it scores (the
-        # training plays' touchdowns are censored at the goal line, so a sharp head puts none there)
-        yards = torch.minimum(yards, to_goal).long()
-
-        turnover_logit = flags.view(b, k, n_flags)[:, :, _TURNOVER].gather(1, call.unsqueeze(1)).squeeze(1)
-        lost = u[:, 3] < torch.sigmoid(turnover_logit - self.turnover_log_weight)
+        call_a, yards_a, lost_a = self._draw(self._step(state, active), to_goal[active], u[active],
+                                             state.down.index_select(0, active).clamp(1, 4))
+        call = torch.zeros(b, dtype=torch.long, device=dev).index_copy_(0, active, call_a)
+        yards = torch.zeros(b, dtype=torch.long, device=dev).index_copy_(0, active, yards_a)
+        lost = torch.zeros(b, dtype=torch.bool, device=dev).index_copy_(0, active, lost_a)
 
         out = self.kicking.sample(state, generator, call=call)
         neural = snap & (call != PUNT) & (call != FIELD_GOAL)  # run, pass, kneel, spike; kicks stay empirical
@@ -313,6 +306,43 @@ class NeuralPlaySampler:
         return out
 
     # ------------------------------------------------------------------ pieces
+
+    def _draw(self, h: Tensor, to_goal: Tensor, u: Tensor, down: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Call, yards and turnover of the active games from their encoder outputs ``h`` ``[A, width]``."""
+        a = h.shape[0]
+        logits = self.net.play_head(h)
+        k, n_bins, n_flags = len(SNAP_CALLS), len(YARD_BINS), len(PLAY_FLAGS)
+        type_logits, flags, yard_logits = logits.split([k, k * n_flags, k * n_bins], dim=-1)
+        cal = self.scaler
+        fitted = bool(cal.calibrated)
+        bias = cal.call_bias.index_select(0, down - 1) if fitted else 0.0  # offsets fitted per down
+        probs = self._calibrated_calls(type_logits + bias, to_goal, fitted)
+        call = (u[:, :1] > probs.cumsum(-1)).sum(1).clamp(max=k - 1)
+
+        rows = yard_logits.view(a, k, n_bins).gather(1, call.view(a, 1, 1).expand(a, 1, n_bins)).squeeze(1)
+        lo, hi = self._bin_lo.to(h.device).float(), self._bin_hi.to(h.device).float()
+        per_call = flags.view(a, k, n_flags).gather(1, call.view(a, 1, 1).expand(a, 1, n_flags)).squeeze(1)
+        if fitted:
+            # a touchdown comes from the call's touchdown flag; the yards of the other plays from the
+            # bins short of the goal line (the bins alone put half the real mass at the goal line)
+            rows = (rows + cal.yard_bias.index_select(0, call)).masked_fill(lo >= to_goal.unsqueeze(1), float("-inf"))
+            scored = u[:, 5] < torch.sigmoid(per_call[:, _TOUCHDOWN] + cal.touchdown_bias.index_select(0, call))
+        else:
+            scored = torch.zeros_like(to_goal, dtype=torch.bool)
+        bin_cdf = torch.softmax(rows, -1).cumsum(-1)
+        pick = (u[:, 1:2] > bin_cdf).sum(1).clamp(max=n_bins - 1)
+        top = torch.minimum(hi[pick], to_goal - 1) if fitted else hi[pick]
+        bottom = torch.minimum(lo[pick], top)
+        # the open-ended tail bins (a loss of 11+, a gain of 71+) are drawn at their training mean
+        tail = (hi[pick] - lo[pick]) > 20
+        yards = torch.where(tail, torch.minimum(self.scaler.yard_values[pick].round(), top),
+                            bottom + torch.floor(u[:, 2] * (top - bottom + 1)).clamp(max=top - bottom))
+        # a gain past the goal line is a touchdown (without fitted offsets the bins' mass beyond it scores)
+        yards = torch.where(scored, to_goal, torch.minimum(yards, to_goal)).long()
+
+        offset = cal.turnover_bias.index_select(0, call) if fitted else -self.turnover_log_weight
+        lost = u[:, 3] < torch.sigmoid(per_call[:, _TURNOVER] + offset)
+        return call, yards, lost
 
     @torch.no_grad()
     def _primed_hidden(self, dev: torch.device) -> list[Any]:
@@ -332,28 +362,30 @@ class NeuralPlaySampler:
         first = self._hidden[0]
         return int((first[0] if isinstance(first, tuple) else first).shape[1])
 
-    def _calibrated_calls(self, type_logits: Tensor, to_goal: Tensor) -> Tensor:
+    def _calibrated_calls(self, type_logits: Tensor, to_goal: Tensor, fitted: bool = False) -> Tensor:
         q = torch.softmax(type_logits, -1)
         k = q.shape[-1]
-        e = self.type_smoothing
+        e = 0.0 if fitted else self.type_smoothing  # fitted offsets already calibrate; else undo the smoothing
         p = ((q - e / k) / (1 - e)).clamp_min(0) if e > 0 else q
         p[:, FIELD_GOAL] = torch.where(to_goal > MAX_FG_YARDS_TO_GOAL, 0.0, p[:, FIELD_GOAL])
         return p / p.sum(-1, keepdim=True).clamp_min(1e-12)
 
-    def _step(self, state: GameState, snap: Tensor) -> Tensor:
-        """Advance the encoder by one step for the games at a snap; ``[B, width]`` output for every game."""
-        batch: dict[str, Tensor] = {"x": self._scaled_inputs(state).unsqueeze(1)}
+    def _step(self, state: GameState, active: Tensor) -> Tensor:
+        """Advance the encoder by one step for the games ``active`` (row indices: the games at a
+        snap); their outputs ``[A, width]``. The other games' recurrent state is left as it was."""
+        batch: dict[str, Tensor] = {"x": self._scaled_inputs(state).index_select(0, active).unsqueeze(1)}
         if self.spec.categorical:
-            batch["cat"] = self._categories(state).unsqueeze(1)
+            batch["cat"] = self._categories(state).index_select(0, active).unsqueeze(1)
         h, _ = self.net.encoder.inputs(batch)
-        keep = snap.view(1, -1, 1)
         for i, layer in enumerate(self.net.encoder.layers):
-            out, hidden = layer["rnn"](h, self._hidden[i])
-            if isinstance(hidden, tuple):
-                old = self._hidden[i]
-                self._hidden[i] = (torch.where(keep, hidden[0], old[0]), torch.where(keep, hidden[1], old[1]))
+            old = self._hidden[i]
+            if isinstance(old, tuple):
+                out, (h_new, c_new) = layer["rnn"](h, (old[0].index_select(1, active), old[1].index_select(1, active)))
+                old[0].index_copy_(1, active, h_new)
+                old[1].index_copy_(1, active, c_new)
             else:
-                self._hidden[i] = torch.where(keep, hidden, self._hidden[i])
+                out, h_new = layer["rnn"](h, old.index_select(1, active))
+                old.index_copy_(1, active, h_new)
             h = layer["norm"](out)
         return h.squeeze(1)
 

@@ -30,7 +30,7 @@ from scrimmage.errors import ConfigError
 from scrimmage.football.configs import HIERARCHICAL_METRICS
 from scrimmage.football.hierarchical.constants import DRIVE_OUTCOMES, LEVELS, PLAY_FLAGS
 from scrimmage.football.hierarchical.losses import impossible_bins
-from scrimmage.football.hierarchical.model import HierarchicalModel
+from scrimmage.football.hierarchical.model import HierarchicalModel, given_call
 from scrimmage.football.metrics import score_games
 from scrimmage.losses.masked import expected_calibration_error
 from scrimmage.metrics.classification import binary_metrics
@@ -39,6 +39,7 @@ STEP_KEYS = ("x", "cat", "mask", "play_type", "play_flags", "yards", "yard_bin",
              "score_before", "yards_to_goal", "play_in_drive")
 _O = {name: i for i, name in enumerate(DRIVE_OUTCOMES)}
 _TD = PLAY_FLAGS.index("touchdown")
+_TURNOVER = PLAY_FLAGS.index("turnover")
 
 
 def trim(batch: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -79,6 +80,8 @@ class HierarchicalTask:
         self.spec, self.cfg = spec, cfg
         self.classes = tuple(spec.class_names)
         self.loss: Any = None
+        names = list(spec.feature_names)
+        self._down_columns = tuple(names.index(f"down_{d}") for d in (1, 2, 3, 4)) if "down_4" in names else (0, 0, 0, 0)
 
     def n_outputs(self) -> int:
         return len(self.classes)
@@ -129,7 +132,9 @@ class HierarchicalTask:
         scaler: HierarchicalModel = unwrap(model)  # type: ignore[assignment]
         acc: dict[str, list[Tensor]] = {k: [] for k in (
             "pregame", "type_hit", "flags_p", "flags_t", "yards_err", "yards_nll", "drive_hit", "drive_se",
-            "live_margin_se", "live_wp", "live_win", "consistent")}
+            "live_margin_se", "live_wp", "live_win", "consistent", "cal_type", "cal_call", "cal_turnover_logit",
+            "cal_turnover", "cal_yards", "cal_bin", "cal_down", "cal_td_logit", "cal_td")}
+        calibrate = prefix == "val"  # the simulator's offsets, refitted on the validation plays at every validation
         level_sums, n_games = torch.zeros(len(LEVELS), dtype=torch.float64), 0
         for raw in split.batches(batch_size):
             raw = trim(raw)
@@ -160,7 +165,27 @@ class HierarchicalTask:
             acc["live_wp"].append(real["home_win_prob"][decided].cpu())
             acc["live_win"].append((final_margin > 0)[decided].float().cpu())
             acc["consistent"].append(consistent_steps(real, raw, self.classes)[mask].cpu())
+            if calibrate:
+                call = raw["play_type"].clamp_min(0)
+                acc["cal_type"].append(out["play_type"][mask].float().cpu())
+                acc["cal_call"].append(call[mask].cpu())
+                acc["cal_turnover_logit"].append(given_call(out["play_flags"], call)[..., _TURNOVER][mask].float().cpu())
+                acc["cal_turnover"].append(raw["play_flags"][..., _TURNOVER][mask].cpu())
+                acc["cal_yards"].append(given_call(out["yard_logits"], call)[mask].float().cpu())
+                acc["cal_bin"].append(raw["yard_bin"][mask].cpu())
+                acc["cal_td_logit"].append(given_call(out["play_flags"], call)[..., _TD][mask].float().cpu())
+                acc["cal_td"].append(raw["play_flags"][..., _TD][mask].cpu())
+                downs = raw["x"][..., list(self._down_columns)].float()  # one-hot down_1..down_4 of the state
+                acc["cal_down"].append((downs.argmax(-1) + 1)[mask].cpu())
         cat = {k: torch.cat(v) if v else torch.empty(0) for k, v in acc.items()}
+        if calibrate and len(cat["cal_call"]):
+            from scrimmage.football.hierarchical.calibration import fit_calibration
+
+            fitted = fit_calibration(cat["cal_type"], cat["cal_call"], cat["cal_turnover_logit"], cat["cal_turnover"],
+                                     cat["cal_yards"], cat["cal_bin"], cat["cal_down"], cat["cal_td_logit"], cat["cal_td"])
+            for name, value in fitted.items():
+                getattr(scaler, name).copy_(value.to(getattr(scaler, name).device))
+            scaler.calibrated.fill_(1.0)
         pregame = cat["pregame"].double()
         truth = split.tensors["game_points"].double().cpu()
         games = score_games(truth[:, 0].numpy(), truth[:, 1].numpy(), pregame[:, 0].numpy(), pregame[:, 1].numpy(),
