@@ -6,7 +6,7 @@ runs it) are simulated ``--rounds`` times; the median round is reported. Target:
 1,000 complete games per second.
 
 ``--model RUN`` also measures a trained ``nfl-hierarchical`` model's play head (the neural
-sampler; the kicking game and the clock stay empirical) on the same matchup's real 2019 game,
+sampler; the kicking game and the clock stay empirical) on the same matchup's real 2017 game,
 and reports its rate beside the empirical one measured in the same process (``neural_vs_empirical``).
 
 Prints one JSON line. Run: .venv/bin/python benchmarks/simulate_throughput.py [--games 10000]
@@ -55,8 +55,8 @@ def main() -> None:
             from scrimmage.football.hierarchical.sampler import load_neural_sampler
 
             play_head = load_neural_sampler(args.model, workdir)
-            # KC hosted BUF in week 6 of 2019: the neural sampler conditions on a real game's pregame features
-            n_rates, _ = _measure(play_head, play_head.matchup_context(["KC"], ["BUF"], season=2019), args)
+            # KC hosted BUF in week 12 of 2017: the neural sampler conditions on a real game's pregame features
+            n_rates, _ = _measure(play_head, play_head.matchup_context(["KC"], ["BUF"], season=2017, week=12), args)
             neural = {"neural_games_per_second": round(statistics.median(n_rates), 1),
                       "neural_rounds": [round(r, 1) for r in n_rates],
                       "neural_vs_empirical": round(statistics.median(n_rates) / statistics.median(rates), 3),

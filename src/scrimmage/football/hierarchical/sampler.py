@@ -116,6 +116,7 @@ class NeuralPlaySampler:
         self._counters: dict[str, Tensor] = {}
         self._history: dict[str, Any] | None = None
         self._layout: tuple[list[int], list[int], Tensor | None] | None = None
+        self._rows_on: dict[str, dict[int, tuple[Tensor, Tensor]]] = {}
         self._pregame_scaled: Tensor | None = None
 
     @classmethod
@@ -310,18 +311,24 @@ class NeuralPlaySampler:
     def _draw(self, h: Tensor, to_goal: Tensor, u: Tensor, down: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Call, yards and turnover of the active games from their encoder outputs ``h`` ``[A, width]``."""
         a = h.shape[0]
-        logits = self.net.play_head(h)
         k, n_bins, n_flags = len(SNAP_CALLS), len(YARD_BINS), len(PLAY_FLAGS)
-        type_logits, flags, yard_logits = logits.split([k, k * n_flags, k * n_bins], dim=-1)
+        z = self.net.play_head[:-1](h)  # the head's last hidden layer; its output layer is split below
+        weights = self._output_rows(z.device)
+        type_logits = torch.nn.functional.linear(z, *weights[k])
         cal = self.scaler
         fitted = bool(cal.calibrated)
         bias = cal.call_bias.index_select(0, down - 1) if fitted else 0.0  # offsets fitted per down
         probs = self._calibrated_calls(type_logits + bias, to_goal, fitted)
         call = (u[:, :1] > probs.cumsum(-1)).sum(1).clamp(max=k - 1)
 
-        rows = yard_logits.view(a, k, n_bins).gather(1, call.view(a, 1, 1).expand(a, 1, n_bins)).squeeze(1)
+        # only the drawn call's flags and yard bins are computed (one small product per call)
+        chosen = torch.empty(a, n_flags + n_bins, device=z.device)
+        for c in range(k):
+            rows_c = (call == c).nonzero().squeeze(1)
+            if rows_c.numel():
+                chosen.index_copy_(0, rows_c, torch.nn.functional.linear(z.index_select(0, rows_c), *weights[c]))
+        per_call, rows = chosen[:, :n_flags], chosen[:, n_flags:]
         lo, hi = self._bin_lo.to(h.device).float(), self._bin_hi.to(h.device).float()
-        per_call = flags.view(a, k, n_flags).gather(1, call.view(a, 1, 1).expand(a, 1, n_flags)).squeeze(1)
         if fitted:
             # a touchdown comes from the call's touchdown flag; the yards of the other plays from the
             # bins short of the goal line (the bins alone put half the real mass at the goal line)
@@ -357,6 +364,22 @@ class NeuralPlaySampler:
             states.append(hidden)
             h = layer["norm"](out)
         return states
+
+    def _output_rows(self, device: torch.device) -> dict[int, tuple[Tensor, Tensor]]:
+        """The play head's output layer split by use: per call ``c`` the rows of its flags and yard
+        bins, and under key ``K`` the play-type rows (the network's layout: type, flags, yards)."""
+        key = str(device)
+        if key not in self._rows_on:
+            last = self.net.play_head[-1]
+            k, n_bins, n_flags = len(SNAP_CALLS), len(YARD_BINS), len(PLAY_FLAGS)
+            split: dict[int, tuple[Tensor, Tensor]] = {k: (last.weight[:k].detach(), last.bias[:k].detach())}
+            for c in range(k):
+                index = torch.cat([torch.arange(k + c * n_flags, k + (c + 1) * n_flags),
+                                   torch.arange(k + k * n_flags + c * n_bins, k + k * n_flags + (c + 1) * n_bins)])
+                index = index.to(last.weight.device)
+                split[c] = (last.weight.detach().index_select(0, index).contiguous(), last.bias.detach()[index])
+            self._rows_on[key] = {c: (w.to(device), b.to(device)) for c, (w, b) in split.items()}
+        return self._rows_on[key]
 
     def _hidden_size(self) -> int:
         first = self._hidden[0]
