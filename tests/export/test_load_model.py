@@ -35,3 +35,15 @@ def test_damaged_or_foreign_files_are_clear_errors(tmp_path):
         scrimmage.load_model(other)
     with pytest.raises(CheckpointError, match="no run 'nope'"):
         scrimmage.load_model("nope", workdir=tmp_path)
+
+
+def test_weights_of_another_version_name_the_keys_that_differ(tmp_path, synthetic_config):
+    result = run(synthetic_config("trainer.epochs=1"), workdir=tmp_path, progress=False)
+    state = torch.load(result.checkpoints["last"], map_location="cpu", weights_only=False)
+    dropped = next(iter(state["model"]))
+    del state["model"][dropped]
+    state["model"]["from_a_newer_version"] = torch.zeros(1)
+    older = tmp_path / "older.ckpt"
+    torch.save(state, older)
+    with pytest.raises(CheckpointError, match=rf"missing \['{dropped}'\]; unexpected \['from_a_newer_version'\]\).*retrain"):
+        scrimmage.load_model(older)

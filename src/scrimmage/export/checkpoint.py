@@ -103,7 +103,13 @@ def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedM
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
-        raise CheckpointError(f"the weights in {path} do not fit the model its config builds: {str(exc).splitlines()[0]}") from None
+        expected, saved = set(model.state_dict()), set(state["model"])
+        detail = "; ".join(part for part in (
+            f"missing {sorted(expected - saved)[:4]}" if expected - saved else "",
+            f"unexpected {sorted(saved - expected)[:4]}" if saved - expected else "",
+        ) if part) or str(exc).splitlines()[-1].strip()
+        raise CheckpointError(f"the weights in {path} do not fit the model its config builds ({detail}); it was probably "
+                              "written by another scrimmage version: retrain it with this one") from None
     model.eval()
     run_id = path.parent.parent.name if (path.parent.parent / "run.json").is_file() else None
     return LoadedModel(path, config, task, spec, model, str(state.get("data_version", "unknown")), run_id)
