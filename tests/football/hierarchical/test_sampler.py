@@ -208,3 +208,18 @@ def test_every_checkpoint_carries_the_calibration_fitted_at_validation(sampler):
     s, _ = sampler
     assert float(s.scaler.calibrated) == 1.0
     assert s.scaler.call_bias.abs().sum() > 0 and s.scaler.yard_bias.shape == (6, s.scaler.yard_values.shape[0])
+
+
+def test_the_hand_written_first_layer_matches_the_lstm(sampler):
+    s, _ = sampler
+    games = s.games[s.games["season"] == 2018].head(2)
+    ctx = s.matchup_context(games["home_team"].tolist(), games["away_team"].tolist(), game_ids=games.index.tolist())
+    teams = torch.tensor([[s.teams.index(h), s.teams.index(a)] for h, a in zip(games["home_team"], games["away_team"])])
+    state = GameState.from_situation(teams, quarter=2, clock=400, offense=torch.tensor([0, 1]), down=3, distance=4,
+                                     yardline=60, context=ctx)
+    gen = torch.Generator()
+    s.prepare(state, gen)
+    fast = s._step(state, torch.tensor([0, 1]))
+    s.prepare(state, gen)  # back to the zero state
+    slow = s.net.encoder({"x": s._scaled_inputs(state).unsqueeze(1), "cat": s._categories(state).unsqueeze(1)})[:, 0]
+    torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-4)

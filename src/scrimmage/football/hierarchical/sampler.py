@@ -117,6 +117,8 @@ class NeuralPlaySampler:
         self._history: dict[str, Any] | None = None
         self._layout: tuple[list[int], list[int], Tensor | None] | None = None
         self._rows_on: dict[str, dict[int, tuple[Tensor, Tensor]]] = {}
+        self._gate_base: tuple[Tensor, Tensor] | None = None
+        self._w_play: Tensor | None = None
         self._pregame_scaled: Tensor | None = None
 
     @classmethod
@@ -243,7 +245,7 @@ class NeuralPlaySampler:
         (:meth:`prime_with_game`) repeated over the batch (draws nothing)."""
         b, dev = state.batch_size, state.device
         self.net.to(dev)
-        self._hidden, self._pregame_scaled = [], None
+        self._hidden, self._pregame_scaled, self._gate_base = [], None, None
         primed = self._primed_hidden(dev) if self._history is not None else None
         for i, layer in enumerate(self.net.encoder.layers):
             if primed is not None:
@@ -396,11 +398,17 @@ class NeuralPlaySampler:
     def _step(self, state: GameState, active: Tensor) -> Tensor:
         """Advance the encoder by one step for the games ``active`` (row indices: the games at a
         snap); their outputs ``[A, width]``. The other games' recurrent state is left as it was."""
-        batch: dict[str, Tensor] = {"x": self._scaled_inputs(state).index_select(0, active).unsqueeze(1)}
-        if self.spec.categorical:
-            batch["cat"] = self._categories(state).index_select(0, active).unsqueeze(1)
-        h, _ = self.net.encoder.inputs(batch)
-        for i, layer in enumerate(self.net.encoder.layers):
+        layers = list(self.net.encoder.layers)
+        if self.cell == "lstm":  # the first layer's constant input is projected once per batch (see _first_lstm_step)
+            h = self._first_lstm_step(state, active, layers[0]).unsqueeze(1)
+            start = 1
+        else:
+            batch: dict[str, Tensor] = {"x": self._scaled_inputs(state).index_select(0, active).unsqueeze(1)}
+            if self.spec.categorical:
+                batch["cat"] = self._categories(state).index_select(0, active).unsqueeze(1)
+            h, _ = self.net.encoder.inputs(batch)
+            start = 0
+        for i, layer in enumerate(layers[start:], start):
             old = self._hidden[i]
             if isinstance(old, tuple):
                 out, (h_new, c_new) = layer["rnn"](h, (old[0].index_select(1, active), old[1].index_select(1, active)))
@@ -412,14 +420,59 @@ class NeuralPlaySampler:
             h = layer["norm"](out)
         return h.squeeze(1)
 
+    def _first_lstm_step(self, state: GameState, active: Tensor, layer: Any) -> Tensor:
+        """The first LSTM layer for the active games, by hand: its input is the play block (changes
+        every snap) and the pregame block plus the team and season embeddings (constant through a
+        game but for who has the ball), whose projection onto the gates is computed once per batch
+        for each side on offense. Same numbers as ``nn.LSTM`` (a test checks it), about 40% fewer
+        multiply-adds in the layer that costs most."""
+        rnn = layer["rnn"]
+        if self._gate_base is None or self._gate_base[0].shape[0] != state.batch_size:
+            self._gate_base = self._constant_gates(state, rnn)
+        block = self._play_block(state).index_select(0, active)
+        home_ball = (state.offense.index_select(0, active) == HOME).unsqueeze(1)
+        base = torch.where(home_ball, self._gate_base[0].index_select(0, active), self._gate_base[1].index_select(0, active))
+        h_old, c_old = (t.index_select(1, active)[0] for t in self._hidden[0])
+        gates = torch.addmm(base, block, self._w_play.t()) + h_old @ rnn.weight_hh_l0.t()
+        i, f, g, o = gates.chunk(4, dim=1)
+        c_new = torch.sigmoid(f) * c_old + torch.sigmoid(i) * torch.tanh(g)
+        h_new = torch.sigmoid(o) * torch.tanh(c_new)
+        self._hidden[0][0].index_copy_(1, active, h_new.unsqueeze(0))
+        self._hidden[0][1].index_copy_(1, active, c_new.unsqueeze(0))
+        return layer["norm"](h_new)
+
+    def _constant_gates(self, state: GameState, rnn: Any) -> tuple[Tensor, Tensor]:
+        """Per game, the first layer's gate input from the pregame block, the embeddings and the
+        biases, with the home side on offense and with the away side on offense."""
+        self._scaled_inputs(state)  # sets the layout and the scaled pregame block
+        play, rest, _ = self._layout  # type: ignore[misc]
+        n = len(self.features)
+        w = rnn.weight_ih_l0
+        self._w_play = w[:, play]
+        base = self._pregame_scaled @ w[:, rest].t() + rnn.bias_ih_l0 + rnn.bias_hh_l0
+        sides = []
+        for offense in (HOME, 1 - HOME):
+            part = base
+            if self.spec.categorical:
+                ids = self._category_ids(state.teams, torch.full_like(state.offense, offense), state.context)
+                zeros = torch.zeros(state.batch_size, 1, n, device=w.device)
+                embedded, _ = self.net.encoder.inputs({"x": zeros, "cat": ids.unsqueeze(1)})
+                part = part + embedded[:, 0, n:] @ w[:, n:].t()
+            sides.append(part)
+        return sides[0], sides[1]
+
     def _categories(self, state: GameState) -> Tensor:
-        offense = state.teams.gather(1, state.offense.unsqueeze(1)).squeeze(1)
-        defense = state.teams.gather(1, (1 - state.offense).unsqueeze(1)).squeeze(1)
+        return self._category_ids(state.teams, state.offense, state.context)
+
+    def _category_ids(self, teams: Tensor, side: Tensor, context: dict[str, Tensor]) -> Tensor:
+        """``[B, C]`` ids in the dataset's order: offense team, defense team, season (those the model has)."""
+        offense = teams.gather(1, side.unsqueeze(1)).squeeze(1)
+        defense = teams.gather(1, (1 - side).unsqueeze(1)).squeeze(1)
         columns = []
         if "team" in self.spec.categorical:
             columns += [offense, defense]
         if "season" in self.spec.categorical:
-            columns.append(state.context["season_id"])
+            columns.append(context["season_id"])
         return torch.stack(columns, 1)
 
     def _scaled_inputs(self, state: GameState) -> Tensor:
@@ -435,12 +488,18 @@ class NeuralPlaySampler:
         ctx = state.context
         if self._pregame_scaled is None or self._pregame_scaled.shape[0] != state.batch_size:
             self._pregame_scaled = (ctx["pregame"].float() - mean[rest]) / std[rest]
+        x = torch.cat([self._play_block(state), self._pregame_scaled], 1)
+        return x if order is None else x[:, order.to(x.device)]
+
+    def _play_block(self, state: GameState) -> Tensor:
+        """The standardised play features (the layout's ``play`` columns) of every game's current snap."""
+        mean, std = self.scaler.x_mean, self.scaler.x_std
+        play = self._layout[0]  # type: ignore[index]
+        ctx = state.context
         values = snap_features(state, self._counters)
         values["postseason"] = ctx["postseason"]
         values["season_number"] = ctx["season"].float() - 2000.0
-        block = (torch.stack([values[self.features[i]] for i in play], 1).float() - mean[play]) / std[play]
-        x = torch.cat([block, self._pregame_scaled], 1)
-        return x if order is None else x[:, order.to(x.device)]
+        return (torch.stack([values[self.features[i]] for i in play], 1).float() - mean[play]) / std[play]
 
     def _features(self, state: GameState) -> Tensor:
         values = snap_features(state, self._counters)
