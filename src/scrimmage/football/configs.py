@@ -29,16 +29,21 @@ class SeasonSplits(Component):
 
     @model_validator(mode="after")
     def _ranges_ordered(self) -> SeasonSplits:
-        ranges = {"train_seasons": self.train_seasons, "val_seasons": self.val_seasons, "test_seasons": self.test_seasons}
-        for name, (first, last) in ranges.items():
-            if first > last:
-                raise ValueError(f"data.{name} must be [first, last] with first <= last, got [{first}, {last}]")
-        names = list(ranges)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                if ranges[a][0] <= ranges[b][1] and ranges[b][0] <= ranges[a][1]:
-                    raise ValueError(f"data.{a} {list(ranges[a])} overlaps data.{b} {list(ranges[b])}; splits must not share seasons")
+        check_split_ranges({"train_seasons": self.train_seasons, "val_seasons": self.val_seasons,
+                            "test_seasons": self.test_seasons}, "seasons")
         return self
+
+
+def check_split_ranges(ranges: dict[str, tuple[int, int]], unit: str) -> None:
+    """Each ``[first, last]`` range ordered, and no two of them sharing a season (or week)."""
+    for name, (first, last) in ranges.items():
+        if first > last:
+            raise ValueError(f"data.{name} must be [first, last] with first <= last, got [{first}, {last}]")
+    names = list(ranges)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if ranges[a][0] <= ranges[b][1] and ranges[b][0] <= ranges[a][1]:
+                raise ValueError(f"data.{a} {list(ranges[a])} overlaps data.{b} {list(ranges[b])}; splits must not share {unit}")
 
 
 class NFLGames(SeasonSplits):
@@ -196,15 +201,8 @@ class WeekSplits(Component):
 
     @model_validator(mode="after")
     def _weeks_ordered(self) -> WeekSplits:
-        ranges = {"train_weeks": self.train_weeks, "val_weeks": self.val_weeks, "test_weeks": self.test_weeks}
-        for name, (first, last) in ranges.items():
-            if first > last:
-                raise ValueError(f"data.{name} must be [first, last] with first <= last, got [{first}, {last}]")
-        names = list(ranges)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                if ranges[a][0] <= ranges[b][1] and ranges[b][0] <= ranges[a][1]:
-                    raise ValueError(f"data.{a} {list(ranges[a])} overlaps data.{b} {list(ranges[b])}; splits must not share weeks")
+        check_split_ranges({"train_weeks": self.train_weeks, "val_weeks": self.val_weeks, "test_weeks": self.test_weeks},
+                           "weeks")
         return self
 
 
