@@ -223,3 +223,14 @@ def test_the_hand_written_first_layer_matches_the_lstm(sampler):
     s.prepare(state, gen)  # back to the zero state
     slow = s.net.encoder({"x": s._scaled_inputs(state).unsqueeze(1), "cat": s._categories(state).unsqueeze(1)})[:, 0]
     torch.testing.assert_close(fast, slow, atol=1e-5, rtol=1e-4)
+
+
+def test_strength_of_the_day_is_calibrated_to_a_target_margin_variance(sampler):
+    s, _ = sampler
+    kept = s.latent_sd
+    try:
+        assert s.calibrate_strength(0.0, games=4, n=20) == 0.0  # already more spread than the target: no tilt
+        wide = s.calibrate_strength(1e4, games=4, n=20)  # a tiny model's probe may add no spread: then no tilt
+        assert wide >= 0.0 and wide == s.latent_sd and wide == wide
+    finally:
+        s.latent_sd = kept

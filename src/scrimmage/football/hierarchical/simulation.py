@@ -47,6 +47,7 @@ def simulate_report(model: Any, bundle: DataBundle, split: str, *, n: int, type_
     kicking, _ = load_or_fit(workdir)
     sampler = NeuralPlaySampler(model, bundle.spec, kicking, test_games_frame(bundle, split),
                                 type_smoothing=type_smoothing, train_seasons=train_seasons, source="the trained model")
+    sampler.calibrate_from(kicking)
     games = bundle.frames[split].reset_index(drop=True)
     report = evaluate_games(sampler, games, load_nfl_table(workdir, "drives"), n=n, seed=seed,
                             label=f"{split} games", max_batch=50_000)
@@ -57,7 +58,7 @@ def simulate_report(model: Any, bundle: DataBundle, split: str, *, n: int, type_
         simulated["margin_rmse_on_lined_games"] = report.rmse["simulated_mean_margin_on_lined_games"]
         simulated["closing_line_margin_rmse"] = report.rmse["closing_line"]
     section = {
-        "sims_per_game": n, "games": report.games,
+        "sims_per_game": n, "games": report.games, "strength_of_the_day_sd": sampler.latent_sd,
         "margin_mean": rows["margin_mean"]["simulated"], "margin_sd": rows["margin_sd"]["simulated"],
         "total_mean": rows["total_mean"]["simulated"], "total_sd": rows["total_sd"]["simulated"],
         "exactly_3_share": rows["exactly_3"]["simulated"], "exactly_7_share": rows["exactly_7"]["simulated"],
