@@ -6,20 +6,19 @@ import typer
 from rich.table import Table
 
 from scrimmage.cli.common import console, emit_json, user_errors
-from scrimmage.config.registry import COMPONENTS, PREDICTORS, REPORTS
+from scrimmage.config.registry import COMPONENTS, PREDICTORS
 from scrimmage.errors import ArgumentError
 
 
 def _catalog() -> dict[str, dict[str, str]]:
     kinds = {kind: {e.name: e.description for e in registry.entries()} for kind, registry in COMPONENTS.items()}
-    kinds["reports"] = REPORTS.describe()
     kinds["predictors"] = PREDICTORS.describe()
     return kinds
 
 
 @user_errors
 def list_components(
-    kind: str | None = typer.Argument(None, help="models, datasets, losses, tasks, optimizers, schedulers, callbacks, reports, predictors."),
+    kind: str | None = typer.Argument(None, help="models, datasets, losses, tasks, optimizers, schedulers, callbacks, reports, loops, predictors."),
     json_out: bool = typer.Option(False, "--json", help="Print the catalog as one JSON object on the last stdout line."),
 ) -> None:
     """List the registered components (what a recipe's name fields may say)."""

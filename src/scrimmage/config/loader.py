@@ -18,8 +18,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from scrimmage.config.registry import CALLBACKS
-from scrimmage.config.schema import COMPONENT_SECTIONS, RunConfig
+from scrimmage.config.schema import COMPONENT_SECTIONS, LIST_SECTIONS, RunConfig
 from scrimmage.errors import ConfigError
 
 
@@ -176,13 +175,16 @@ def _schema_at(loc: list[Any], raw: Any) -> type[BaseModel] | None:
     """The schema that validates the mapping at ``loc`` (component sections resolve their name)."""
     model: Any = RunConfig
     node: Any = raw
+    field_name: Any = None
     for part in loc:
-        if isinstance(part, int):  # an item of a list: of plain sections (a callback's phases) or of components (callbacks)
+        if isinstance(part, int):  # an item of a list: of plain sections (a callback's phases) or of components (callbacks, reports)
             node = node[part] if isinstance(node, list) and part < len(node) else {}
             args = typing.get_args(model) if typing.get_origin(model) is list else ()
             item = _section_model(args[0]) if args else None
-            model = item if item is not None else _component_schema(CALLBACKS, node, None)
+            registry = LIST_SECTIONS.get(field_name)
+            model = item if item is not None or registry is None else _component_schema(registry, node, None)
             continue
+        field_name = part
         model = _section_model(model)
         if model is None or part not in model.model_fields:
             return None

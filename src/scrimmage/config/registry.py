@@ -34,6 +34,7 @@ CORE_MODULES = (
     "scrimmage.engine.optim_configs",
     "scrimmage.engine.tasks.configs",
     "scrimmage.engine.callbacks.configs",
+    "scrimmage.engine.loop_configs",
 )
 
 
@@ -122,8 +123,13 @@ OPTIMIZERS = Registry("optimizers", "optim.name")
 SCHEDULERS = Registry("schedulers", "scheduler.name")
 TASKS = Registry("tasks", "task.name")
 CALLBACKS = Registry("callbacks", "callbacks[].name")
+REPORTS = Registry("reports", "reports[].name")
+"""Report components: ``build()`` returns ``fn(ctx: ReportContext, report: Report) -> Report`` (see
+:mod:`scrimmage.engine.reports`), run in the recipe's ``reports:`` order after the task's own table."""
+LOOPS = Registry("loops", "loop.name")
+"""Training loops (``supervised`` by default): ``build()`` returns a loop class (see :mod:`scrimmage.engine.session`)."""
 COMPONENTS: dict[str, Registry] = {
-    r.kind: r for r in (DATASETS, MODELS, LOSSES, OPTIMIZERS, SCHEDULERS, TASKS, CALLBACKS)
+    r.kind: r for r in (DATASETS, MODELS, LOSSES, OPTIMIZERS, SCHEDULERS, TASKS, CALLBACKS, REPORTS, LOOPS)
 }
 
 
@@ -136,6 +142,8 @@ class NamedHooks:
 
     def register(self, name: str, target: Callable[..., Any] | str, description: str = "") -> None:
         """``target`` is a callable or ``"module:attr"`` (imported on first use, to keep startup fast)."""
+        if name in self._items and self._items[name][0] != target:
+            raise ValueError(f"{self.kind} '{name}' is registered twice ({self._items[name][0]} and {target})")
         self._items[name] = (target, description)
 
     def get(self, name: str) -> Callable[..., Any] | None:
@@ -154,8 +162,6 @@ class NamedHooks:
         return {name: desc for name, (_, desc) in sorted(self._items.items())}
 
 
-REPORTS = NamedHooks("reports")
-"""Dataset name → ``fn(bundle, split, evaluation, report) -> Report``: a domain's test report."""
 PREDICTORS = NamedHooks("predictors")
 """Dataset name → ``fn(loaded_model, **query) -> list[dict]``: predictions for new examples."""
 COMMANDS = NamedHooks("commands")

@@ -17,9 +17,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsA
 from scrimmage.config.registry import (
     CALLBACKS,
     DATASETS,
+    LOOPS,
     LOSSES,
     MODELS,
     OPTIMIZERS,
+    REPORTS,
     SCHEDULERS,
     TASKS,
     Component,
@@ -89,11 +91,15 @@ COMPONENT_SECTIONS: dict[str, tuple[Any, str | None]] = {
     "loss": (LOSSES, None),
     "optim": (OPTIMIZERS, "adamw"),
     "scheduler": (SCHEDULERS, "constant"),
+    "loop": (LOOPS, "supervised"),
 }
 
 
 # Each item is validated against the callback its name picks; pydantic adds the index to error paths.
 CallbackItem = Annotated[SerializeAsAny[Component], BeforeValidator(lambda value: CALLBACKS.validate(value))]
+ReportItem = Annotated[SerializeAsAny[Component], BeforeValidator(lambda value: REPORTS.validate(value))]
+LIST_SECTIONS: dict[str, Any] = {"callbacks": CALLBACKS, "reports": REPORTS}
+"""Sections that are lists of components, and the registry each item is validated against."""
 
 
 def _default(section: str) -> Any:
@@ -115,12 +121,17 @@ class RunConfig(Section):
     callbacks: list[CallbackItem] = Field(
         [], description="Callbacks by name with their options (early_stopping ...), run in this order."
     )
+    reports: list[ReportItem] = Field(
+        [], description="Reports by name with their options (baselines, simulations ...), added to the task's own "
+        "metrics table in this order; none = the task's table alone."
+    )
+    loop: SerializeAsAny[Component] = Field(default_factory=_default("loop"), description="The training loop (loop.name): supervised epochs by default.")
     monitor: MonitorConfig = Field(default_factory=MonitorConfig, description="The metric early stopping, checkpoints and plateau LR watch.")
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig, description="Checkpointing.")
     trainer: TrainerConfig = Field(default_factory=TrainerConfig, description="The training loop.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Experiment tracking (MLflow).")
 
-    @field_validator("data", "task", "model", "loss", "optim", "scheduler", mode="before")
+    @field_validator("data", "task", "model", "loss", "optim", "scheduler", "loop", mode="before")
     @classmethod
     def _component(cls, value: Any, info: Any) -> Any:
         if value is None and info.field_name == "loss":
@@ -128,13 +139,14 @@ class RunConfig(Section):
         registry, default = COMPONENT_SECTIONS[info.field_name]
         return registry.validate(value, default)
 
-    @field_validator("callbacks", mode="before")
+    @field_validator("callbacks", "reports", mode="before")
     @classmethod
-    def _callbacks(cls, value: Any) -> Any:
+    def _component_list(cls, value: Any, info: Any) -> Any:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise ValueError("callbacks must be a list of mappings, each with a 'name' (e.g. - name: early_stopping)")
+            example = "early_stopping" if info.field_name == "callbacks" else REPORTS.names()[0] if REPORTS.names() else "..."
+            raise ValueError(f"{info.field_name} must be a list of mappings, each with a 'name' (e.g. - name: {example})")
         return value
 
     @model_validator(mode="after")
@@ -187,6 +199,15 @@ class RunConfig(Section):
             raise ValueError(f"{' and '.join(timed)} need trainer.devices: 1 (with several processes each would read "
                              "its own clock and they would stop or checkpoint at different steps); use "
                              "checkpoint.every_n_steps and trainer.epochs instead")
+        return self
+
+    @model_validator(mode="after")
+    def _reports_fit_the_run(self) -> RunConfig:
+        """A report may declare what it needs of the run (``check_config(run_config)`` raising ValueError)."""
+        for report in self.reports:
+            check = getattr(report, "check_config", None)
+            if check is not None:
+                check(self)
         return self
 
     def callback(self, name: str) -> Component | None:

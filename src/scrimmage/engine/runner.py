@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from scrimmage.config.loader import config_to_dict, config_to_yaml, flatten
-from scrimmage.config.registry import LOSSES, REPORTS
+from scrimmage.config.registry import LOSSES
 from scrimmage.config.schema import LOOP_METRICS, RunConfig
 from scrimmage.config.types import parse_duration
 from scrimmage.data.datamodule import DataBundle
@@ -99,7 +99,6 @@ def run(
 
     seed_everything(config.trainer.seed, config.trainer.deterministic)
     bundle = config.data.build(workdir)
-    bundle.workdir = workdir
     task = config.task.build(bundle.spec)
     task.setup_training(config.loss or LOSSES.validate(task.default_loss()), bundle.splits["train"])
     model = task.build_model(config.model.build(bundle.spec, task.n_outputs()), bundle.splits["train"])
@@ -152,7 +151,7 @@ def run(
             loop.stop = stop
             loop.fit()
         _close(chain)
-        result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started)
+        result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started, workdir)
         if main_process:
             predictions = save_predictions(run_dir / "predictions" / "test.csv", task, result.evaluation, bundle, "test")
             result.predictions = str(predictions)
@@ -181,17 +180,20 @@ def run(
 
 
 def _finish(config: RunConfig, loop: TrainLoop, task: Any, bundle: DataBundle, fabric: Any, saver: ModelCheckpoint,
-            meta: dict[str, Any], run_dir: Path, started: float) -> RunResult:
+            meta: dict[str, Any], run_dir: Path, started: float, workdir: Path) -> RunResult:
     """Test with the best weights (if asked), build the report, assemble the result."""
     if config.checkpoint.restore_best and saver.best_path.exists():
         loop.load_weights(saver.best_path)
     loop.model.eval()
     evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
-    evaluation.model = loop.model
     report = task.report(bundle, "test", evaluation)
-    domain_report = REPORTS.get(config.data.name)
-    if domain_report is not None:
-        report = domain_report(bundle, "test", evaluation, report)
+    if config.reports:
+        from scrimmage.engine.reports import ReportContext, run_reports
+
+        ctx = ReportContext(config=config, data=bundle, split="test", evaluation=evaluation,
+                            model=unwrap_module(loop.model).eval(), task=task, workdir=workdir, run_dir=run_dir,
+                            device=fabric.device, print=loop.ctx.print)
+        report = run_reports(config.reports, ctx, report)
     result = RunResult(
         run_id=meta["run_id"],
         run_dir=str(run_dir),
@@ -213,6 +215,11 @@ def _finish(config: RunConfig, loop: TrainLoop, task: Any, bundle: DataBundle, f
     )
     result.evaluation = evaluation
     return result
+
+
+def unwrap_module(model: Any) -> Any:
+    """The user's module inside Fabric's wrapper (what reports and exports see)."""
+    return getattr(model, "module", model)
 
 
 def _callback_sections(loop: TrainLoop) -> dict[str, Any]:

@@ -380,8 +380,6 @@ class HierarchicalTaskConfig(Component):
     name: Literal["nfl-hierarchical"] = "nfl-hierarchical"
     loss_kind: ClassVar[str] = "hierarchical"
     wp_bins: PositiveInt = Field(20, description="Bins of the live win-probability calibration error (20 = 0.05 wide).")
-    simulate_n: NonNegativeInt = Field(100, description="Final report: simulate every test game this many times with the play head (0 = no simulation).")
-    simulate_seed: NonNegativeInt = Field(0, description="Seed of the final report's simulations.")
 
     def build(self, spec: Any) -> Any:
         from scrimmage.football.hierarchical.task import HierarchicalTask

@@ -9,18 +9,9 @@ from __future__ import annotations
 
 def register() -> None:
     import scrimmage.football.configs  # noqa: F401  (registers the datasets' schemas)
-    from scrimmage.config.registry import COMMANDS, PREDICTORS, REPORTS
+    import scrimmage.football.report_configs  # noqa: F401  (registers the reports)
+    from scrimmage.config.registry import COMMANDS, PREDICTORS
 
-    REPORTS.register("nfl-pregame", "scrimmage.football.report:pregame_report",
-                     "RMSE of home/away points and margin beside home-field, Elo and closing-line baselines; ATS record")
-    REPORTS.register("nfl-playcall", "scrimmage.football.playcall_report:playcall_report",
-                     "Play-call accuracy, log loss, macro-F1, ECE beside majority-class and situation-frequency baselines")
-    REPORTS.register("nfl-games", "scrimmage.football.hierarchical.report:hierarchical_report",
-                     "Hierarchical model: pregame RMSE/Brier (game head at play 0) beside home-field, Elo and closing-line "
-                     "baselines; play, drive, live win-probability and state-consistency metrics")
-    REPORTS.register("cfb-games", "scrimmage.football.hierarchical.report:hierarchical_report",
-                     "The nfl-games report on college games: pregame RMSE/Brier beside home-field, Elo and closing-line "
-                     "baselines; play, drive, live win-probability and state-consistency metrics")
     PREDICTORS.register("nfl-games", "scrimmage.football.hierarchical.predict:predict_games",
                         "--season/--week of the data: pregame projection (game head before the first snap) and "
                         "--sims simulated games from the play head")

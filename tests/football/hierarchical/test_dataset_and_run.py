@@ -72,7 +72,7 @@ def test_one_short_run_reports_the_keys_and_switches_level_weights(full_ingest, 
               '{"name": "plays", "steps": 3, "loss_weights": {"play": 1.0, "drive": 0.0, "game": 0.0, "state": 0.0}},'
               '{"name": "games", "steps": 3, "loss_weights": {"game": 2.0}}]}]')
     config = load_config(RECIPE, [*SEASONS, phases, "trainer.epochs=1", "tracking.enabled=false",
-                                  "model.hidden=[16,8]", "model.play_head=[16]", "task.simulate_n=0"])
+                                  "model.hidden=[16,8]", "model.play_head=[16]", "reports=[{name: hierarchical-baselines}]"])
     recorder = _Levels()
     # the data is the session's ingest; runs go to tmp_path
     import shutil

@@ -22,7 +22,7 @@ from scrimmage.football.simulate.state import GameState
 RECIPE = "recipes/nfl-hierarchical.yaml"
 SEASONS = ["data.train_seasons=[2016,2016]", "data.val_seasons=[2017,2017]", "data.test_seasons=[2018,2018]"]
 TINY = ['callbacks=[{"name": "phases", "phases": [{"name": "all", "steps": 4}]}]', "trainer.epochs=1",
-        "tracking.enabled=false", "model.hidden=[16,8]", "model.play_head=[16]", "task.simulate_n=2"]
+        "tracking.enabled=false", "model.hidden=[16,8]", "model.play_head=[16]", "reports.1.n=2"]
 
 
 @pytest.fixture(scope="module")

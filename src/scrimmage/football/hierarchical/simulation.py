@@ -1,6 +1,6 @@
 """The simulated part of the ``nfl-hierarchical`` report: every test game rolled forward with the trained play head.
 
-After training, each test game is simulated ``task.simulate_n`` times from kickoff by the
+After training, each test game is simulated ``n`` times (the ``simulate-test-games`` report) from kickoff by the
 :class:`~.sampler.NeuralPlaySampler` of the model just trained (its pregame features read from
 the test split itself, so nothing is rebuilt), under its season's NFL rules. The report gains:
 
@@ -36,14 +36,27 @@ def test_games_frame(bundle: DataBundle, split: str) -> pd.DataFrame:
     return pd.concat([keep, values], axis=1).set_index("game_id")
 
 
-def simulate_report(model: Any, bundle: DataBundle, split: str, *, n: int, type_smoothing: float,
+def simulated_games_report(ctx: Any, report: Any, *, n: int, seed: int) -> Any:
+    """The ``simulate-test-games`` report: the table with the model row's ``simulated`` block, the
+    ``simulation`` section and a note added."""
+    loss = ctx.task.loss
+    smoothing = loss.cfg.play.label_smoothing if loss is not None else 0.0
+    seasons = ctx.data.frames["train"]["season"]
+    added, section, notes = simulate_report(ctx.model, ctx.data, ctx.split, ctx.workdir, n=n, type_smoothing=smoothing,
+                                            train_seasons=(int(seasons.min()), int(seasons.max())), seed=seed)
+    report.rows["model"] = dict(report.rows["model"]) | added
+    report.sections["simulation"] = section
+    report.notes = [*report.notes, *notes]
+    return report
+
+
+def simulate_report(model: Any, bundle: DataBundle, split: str, workdir: Any, *, n: int, type_smoothing: float,
                     train_seasons: tuple[int, int], seed: int = 0) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """(additions to the model row, the ``simulation`` section, notes) for ``split``'s games."""
     from scrimmage.football.ingest import load_nfl_table
     from scrimmage.football.simulate.empirical import load_or_fit
     from scrimmage.football.simulate.fidelity import evaluate_games
 
-    workdir = bundle.workdir
     kicking, _ = load_or_fit(workdir)
     sampler = NeuralPlaySampler(model, bundle.spec, kicking, test_games_frame(bundle, split),
                                 type_smoothing=type_smoothing, train_seasons=train_seasons, source="the trained model")
@@ -80,4 +93,4 @@ def simulate_report(model: Any, bundle: DataBundle, split: str, *, n: int, type_
     return {"simulated": simulated, "simulated_margin_rmse": simulated["margin_rmse"]}, section, notes
 
 
-__all__ = ["ALL_SEASONS_REFERENCE", "simulate_report", "test_games_frame"]
+__all__ = ["ALL_SEASONS_REFERENCE", "simulate_report", "simulated_games_report", "test_games_frame"]

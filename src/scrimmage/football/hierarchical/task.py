@@ -217,31 +217,12 @@ class HierarchicalTask:
         return Evaluation({f"{prefix}/{k}": v for k, v in metrics.items()}, pregame.float(), truth.float())
 
     def report(self, data: DataBundle, split: str, evaluation: Evaluation) -> Report:
-        """The model's row (with the nested ``pregame`` block); :mod:`.report` adds the football baselines."""
+        """The model's row (with the nested ``pregame`` block); the ``hierarchical-baselines`` report adds the
+        football baselines and ``simulate-test-games`` the simulated games."""
         from scrimmage.football.hierarchical.report import COLUMNS, model_row
 
-        row = model_row(evaluation, split)
-        sections: dict[str, Any] = {}
-        notes: list[str] = []
-        league = data.info.get("league", "nfl")
-        if self.cfg.simulate_n and league != "nfl":
-            notes.append(f"simulated: skipped ({league} data: the simulator's kicking game and clock are fitted from "
-                         "NFL tables only)")
-        elif self.cfg.simulate_n and evaluation.model is not None and data.workdir is not None:
-            from scrimmage.football.hierarchical.simulation import simulate_report
-
-            smoothing = self.loss.cfg.play.label_smoothing if self.loss is not None else 0.0
-            added, sections["simulation"], notes = simulate_report(
-                evaluation.model, data, split, n=self.cfg.simulate_n, type_smoothing=smoothing,
-                train_seasons=self._train_seasons(data), seed=self.cfg.simulate_seed)
-            row |= added
-        return Report(f"{split} set: hierarchical model (game head at play 0 = pregame)", {"model": row}, dict(COLUMNS),
-                      rank_by="pregame_game_rmse_combined", notes=notes, sections=sections)
-
-    @staticmethod
-    def _train_seasons(data: DataBundle) -> tuple[int, int]:
-        seasons = data.frames["train"]["season"]
-        return int(seasons.min()), int(seasons.max())
+        return Report(f"{split} set: hierarchical model (game head at play 0 = pregame)", {"model": model_row(evaluation, split)},
+                      dict(COLUMNS), rank_by="pregame_game_rmse_combined")
 
     def prediction_columns(self, evaluation: Evaluation) -> dict[str, np.ndarray]:
         truth = evaluation.targets.cpu().numpy()
