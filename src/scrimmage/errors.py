@@ -44,3 +44,11 @@ class TrainingInterrupted(ScrimmageError):
 
 class TrainingDiverged(ScrimmageError):
     """The loss became NaN or infinite; the message says what to change."""
+
+
+class RunAborted(ScrimmageError):
+    """A run was stopped with ``request_stop(mode="abort")`` (a worker that lost its job): nothing more was written."""
+
+
+class RunPruned(ScrimmageError):
+    """A run was stopped with ``request_stop(mode="prune")`` (a search pruned its trial); no test, no result."""

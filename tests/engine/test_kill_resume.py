@@ -18,41 +18,38 @@ from tests.engine.synthetic import synthetic_config
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
+STEPS_PER_EPOCH = -(-600 // 32)  # 19
+PARK_STEP = 27  # mid epoch 2 (steps 20-38), a multiple of every_n_steps=3 (last.ckpt is written there)
 
 
-def _worker(workdir: Path, *extra: str) -> subprocess.Popen:
+def _worker(workdir: Path, resume: Path | None = None, park: tuple[int, Path] | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "tests.engine.kill_worker", str(workdir), *extra], cwd=ROOT, env=env)
-
-
-def _mid_epoch_checkpoint(path: Path) -> dict | None:
-    if not path.exists():
-        return None
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    return state if state["loop"]["epoch"] >= 1 and state["data_order"]["position"] > 0 else None
+    options = ["--park-at", str(park[0]), str(park[1])] if park else []
+    return subprocess.Popen([sys.executable, "-m", "tests.engine.kill_worker", *options, str(workdir),
+                             *([str(resume)] if resume else [])], cwd=ROOT, env=env)
 
 
 def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     straight = run(synthetic_config(*KILL_TEST_OVERRIDES), workdir=tmp_path / "a", progress=False)
 
-    proc = _worker(tmp_path / "b")
+    marker = tmp_path / "parked"
+    proc = _worker(tmp_path / "b", park=(PARK_STEP, marker))
     deadline = time.monotonic() + 120
-    seen = None
-    while seen is None and time.monotonic() < deadline and proc.poll() is None:
-        last = next((tmp_path / "b" / "runs").glob("*/checkpoints/last.ckpt"), None) if (tmp_path / "b" / "runs").exists() else None
-        seen = _mid_epoch_checkpoint(last) if last else None
-        if seen is None:
-            time.sleep(0.01)
-    assert proc.poll() is None, "worker finished before it could be killed; make it slower"
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), f"the worker never reached step {PARK_STEP} (exit code {proc.poll()})"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
 
     ckpt_dir = next((tmp_path / "b" / "runs").iterdir()) / "checkpoints"
     killed_at = torch.load(ckpt_dir / "last.ckpt", weights_only=False)
-    assert killed_at["loop"]["epoch"] < 5, "killed before the end"
+    position = killed_at["loop"]["position"]
+    assert position["global_step"] == PARK_STEP and position["epoch"] == 1, "killed mid-epoch 2, checkpointed at the step"
+    assert killed_at["loop"]["data_order"]["position"] > 0
+    (ckpt_dir / ".last.ckpt.tmp").write_bytes(b"half a checkpoint")  # what a kill during a write leaves
 
-    resumed = _worker(tmp_path / "b", str(ckpt_dir / "last.ckpt"))
+    resumed = _worker(tmp_path / "b", resume=ckpt_dir / "last.ckpt")
     assert resumed.wait(timeout=300) == 0
     assert not list(ckpt_dir.glob(".*.tmp")), "temp files of a killed write are cleaned up on resume"
 

@@ -28,7 +28,7 @@ def test_early_stopping_stops_after_patience_and_restores_best(tmp_path, synthet
     assert result.epochs_completed < 30
     assert "did not improve for 3 epochs" in result.stop_reason
     best = torch.load(result.checkpoints["best"], weights_only=False)
-    assert best["loop"]["epoch"] == result.best["epoch"]  # epochs completed when the best was saved
+    assert best["loop"]["position"]["epoch"] == result.best["epoch"]  # epochs completed when the best was saved
     assert best["history"][-1]["val/loss"] == pytest.approx(result.best["value"])
     assert result.best["value"] < result.val["loss"], "the last epoch is worse than the best"
     # test metrics come from the restored best weights, not the last ones

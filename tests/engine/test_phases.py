@@ -100,14 +100,14 @@ def test_phases_switch_at_their_steps_and_epochs_with_their_lr_loss_weights_and_
     assert [h["phase"] for h in last["history"]] == [1.0, 2.0, 2.0], "each validation is tagged with its phase"
     # a checkpoint at the end of each phase, holding the start of the next
     warm = load(result.checkpoints["phase_01-warm"])
-    assert warm["loop"]["global_step"] == 25 and warm["data_order"]["position"] == 25 - STEPS
+    assert warm["loop"]["position"]["global_step"] == 25 and warm["loop"]["data_order"]["position"] == 25 - STEPS
     assert warm["callbacks"]["phases"]["index"] == 1 and warm["callbacks"]["phases"]["step_in_phase"] == 0
 
 
 def test_a_last_phase_in_steps_ends_the_run_mid_epoch_after_validating(tmp_path):
     result = run(synthetic_config(phases("{name: only, steps: 30}")), workdir=tmp_path, progress=False)
     last = load(result.checkpoints["last"])
-    assert last["loop"]["global_step"] == 30 and result.epochs_completed == 2
+    assert last["loop"]["position"]["global_step"] == 30 and result.epochs_completed == 2
     assert len(last["history"]) == 2, "the partial epoch was validated"
     assert result.stop_reason.startswith("phases: all 1 phases done")
 
@@ -148,7 +148,7 @@ def test_checkpoint_every_n_minutes_writes_last_mid_epoch(tmp_path, monkeypatch)
         def on_optimizer_step(self, state, ctx):
             last = next((tmp_path / "runs").glob("*/checkpoints/last.ckpt"), None)
             if last is not None and state.global_step < STEPS:
-                seen.append(load(last)["loop"]["global_step"])
+                seen.append(load(last)["loop"]["position"]["global_step"])
 
     run(synthetic_config("trainer.epochs=1", "callbacks=[]", "checkpoint.every_n_minutes=0.05"),
         workdir=tmp_path, progress=False, callbacks=[Peek()])
@@ -174,7 +174,7 @@ def test_a_run_killed_mid_phase_resumes_to_identical_weights(tmp_path, crash_ste
     ckpt = next((tmp_path / "b" / "runs").glob("*/checkpoints/last.ckpt"))
     saved = load(ckpt)
     assert saved["callbacks"]["phases"]["index"] == phase, "the checkpoint is inside the phase"
-    assert saved["data_order"]["position"] == position, "mid-epoch (at batch 64 for step 45)"
+    assert saved["loop"]["data_order"]["position"] == position, "mid-epoch (at batch 64 for step 45)"
     resumed = run(config, workdir=tmp_path / "b", resume=str(ckpt), progress=False)
 
     a, b = load(straight.checkpoints["last"]), load(resumed.checkpoints["last"])
@@ -197,7 +197,7 @@ def test_the_session_budget_stops_with_a_checkpoint_and_the_run_resumes_in_its_p
     record = json.loads(next((tmp_path / "runs").glob("*/run.json")).read_text())
     assert record["status"] == "interrupted"
     saved = load(next((tmp_path / "runs").glob("*/checkpoints/last.ckpt")))
-    step, epoch = saved["loop"]["global_step"], saved["loop"]["epoch"]
+    step, epoch = saved["loop"]["position"]["global_step"], saved["loop"]["position"]["epoch"]
     assert step > 0
     state = saved["callbacks"]["phases"]
     assert (state["index"], state["step_in_phase"]) == ((0, step) if step < 10 else (1, step - 10))
@@ -209,7 +209,7 @@ def test_the_session_budget_stops_with_a_checkpoint_and_the_run_resumes_in_its_p
     assert resumed.epochs_completed == epoch + 2 and resumed.stop_reason == "max epochs"
     final = load(resumed.checkpoints["last"])
     assert final["callbacks"]["phases"]["index"] == 1, "still in the long phase"
-    assert final["callbacks"]["phases"]["step_in_phase"] == final["loop"]["global_step"] - 10
+    assert final["callbacks"]["phases"]["step_in_phase"] == final["loop"]["position"]["global_step"] - 10
 
 
 @DATASETS.register

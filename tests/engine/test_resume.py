@@ -36,7 +36,7 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, synthetic_config, ac
         run(config, workdir=tmp_path / "b", progress=False, callbacks=[Interrupt(crash_step)])
     ckpt = next((tmp_path / "b" / "runs").glob("*/checkpoints/last.ckpt"))
     saved = torch.load(ckpt, weights_only=False)
-    assert saved["loop"]["epoch"] == 1 and 0 < saved["data_order"]["position"], "checkpoint must be mid-epoch"
+    assert saved["loop"]["position"]["epoch"] == 1 and 0 < saved["loop"]["data_order"]["position"], "checkpoint must be mid-epoch"
     resumed = run(config, workdir=tmp_path / "b", resume=str(ckpt), progress=False)
 
     assert resumed.epochs_completed == straight.epochs_completed

@@ -141,4 +141,4 @@ def test_two_process_data_parallel_training(full_ingest):
     assert len(new_runs) == 1
     last = torch.load(result["checkpoints"]["last"], weights_only=False)
     per_rank_steps = math.ceil(result["data"]["n_games"]["train"] / (256 * 2))
-    assert last["loop"]["global_step"] == 2 * per_rank_steps, "each process trains on half of every epoch"
+    assert last["loop"]["position"]["global_step"] == 2 * per_rank_steps, "each process trains on half of every epoch"

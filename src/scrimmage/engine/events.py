@@ -16,8 +16,9 @@ from typing import Any
 
 
 class Event(StrEnum):
-    """When callbacks run. The loop, as pseudocode::
+    """When callbacks run. The supervised loop, as pseudocode::
 
+        CHECKPOINT_LOADED                                # only when resuming: every saved state is back in place
         FIT_START
         while state.epoch < max_epochs and not state.should_stop:
             EPOCH_START
@@ -25,24 +26,40 @@ class Event(StrEnum):
                 loss = task.training_loss(model, batch)
                 backward(loss / accumulate)
                 if the accumulation window is full:
+                    AFTER_BACKWARD                       # gradients exist; before clipping and the step
                     clip gradients (state.grad_norm: the norm before clipping); optimizer.step(); schedule.step()
                     state.global_step += 1
                     OPTIMIZER_STEP
                     if state.should_stop: break          # a callback ended the run mid-epoch: validate, then stop
+                    honour a stop request (signal, budget, ctx.request_stop): checkpoint/abort/prune
+            VALIDATION_START                             # the weights in the model are the ones validated
             state.metrics = train loss + task.evaluate(model, val split)
+            VALIDATION_END                               # metrics known; checkpoints and early stopping not yet run
             plateau schedule.step(state.metrics[monitor])
             state.epoch += 1
-            EPOCH_END                                    # state.metrics: this epoch's train/ and val/ values
+            EPOCH_END                                    # checkpoints, early stopping (state.metrics: this epoch's values)
+            honour a stop request
         FIT_END
 
-    Each value is the name of the :class:`Callback` hook it calls.
+    Other loops (``loop.name``) fire the events that apply to them in the same order. Each value is
+    the name of the :class:`Callback` hook it calls.
     """
 
+    CHECKPOINT_LOADED = "on_checkpoint_loaded"
     FIT_START = "on_fit_start"
     EPOCH_START = "on_epoch_start"
+    AFTER_BACKWARD = "on_after_backward"
     OPTIMIZER_STEP = "on_optimizer_step"
+    VALIDATION_START = "on_validation_start"
+    VALIDATION_END = "on_validation_end"
     EPOCH_END = "on_epoch_end"
     FIT_END = "on_fit_end"
+
+
+STOP_MODES = ("checkpoint", "abort", "prune")
+"""How a requested stop ends a run: ``checkpoint`` writes last.ckpt at the step and ends ``interrupted``
+(resumable); ``abort`` writes nothing more (no checkpoint, test or result) and ends ``aborted``;
+``prune`` stops at once and ends ``pruned`` (a search's trial)."""
 
 
 @dataclass
@@ -91,15 +108,24 @@ class LoopState:
         self.should_stop, self.stop_reason = bool(state["should_stop"]), str(state["stop_reason"])
 
 
+def _no_stop(reason: str, mode: str = "checkpoint") -> None:
+    raise RuntimeError("this context cannot stop a run")
+
+
 @dataclass
 class Context:
-    """What a callback may ask of the run: write a checkpoint, load weights, log, print."""
+    """What a callback may ask of the run: write a checkpoint, load weights, log, print, stop it."""
 
     save_checkpoint: Callable[[Path], None]
     load_weights: Callable[[Path], None]
     log: Callable[[dict[str, float], int], None] = lambda metrics, step: None
     print: Callable[[str], None] = lambda text: None
     is_main_process: bool = True
+    run_id: str = ""
+    run_dir: Path | None = None
+    request_stop: Callable[..., None] = _no_stop
+    """``request_stop(reason, mode="checkpoint")``: end the run at the next consistent point (after this
+    optimizer step or epoch end) in one of :data:`STOP_MODES`. Safe from any thread."""
     set_batch_size: Callable[[int], None] | None = None
     """Micro-batch size of the data order from the next epoch on. Call it at FIT_START (to restore the size a
     resumed epoch was using) or at EPOCH_START of an epoch not yet begun (``state.step_in_epoch == 0``);
@@ -111,12 +137,24 @@ class Callback:
 
     name = "callback"
 
+    def on_checkpoint_loaded(self, state: LoopState, ctx: Context) -> None:
+        """After a resume restored the model, optimizer, loop position, task and callback states."""
+
     def on_fit_start(self, state: LoopState, ctx: Context) -> None: ...
 
     def on_epoch_start(self, state: LoopState, ctx: Context) -> None: ...
 
+    def on_after_backward(self, state: LoopState, ctx: Context) -> None:
+        """Gradients of the accumulation window exist; before clipping and the optimizer step."""
+
     def on_optimizer_step(self, state: LoopState, ctx: Context) -> None:
         """After each optimizer step (``state.global_step`` already counts it)."""
+
+    def on_validation_start(self, state: LoopState, ctx: Context) -> None:
+        """Before the validation pass (the model's weights are the ones validated)."""
+
+    def on_validation_end(self, state: LoopState, ctx: Context) -> None:
+        """``state.metrics`` holds this epoch's values; checkpoints and early stopping have not read them yet."""
 
     def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
         """After validation; ``state.metrics`` holds this epoch's train/ and val/ values."""

@@ -2,16 +2,20 @@
 
 Fabric handles devices, precision and distributed strategies; the loop itself is ours because
 (measured here) Lightning's Trainer costs 2-4x per step on small models and its resume does not
-restore RNG state. Every checkpoint holds model, optimizer, schedule, loop position, data order,
-callback state and RNG states, plus what rebuilds the model alone (config, input spec, data
-version), so a resumed run continues bit-for-bit in deterministic mode.
+restore RNG state. The loop trains; the session around it (:mod:`scrimmage.engine.runner`) writes
+checkpoint files, tracks, handles signals and builds the result. The loop's own checkpoint keys
+(``loop_state``: position, schedule, data order, running loss; ``stateful``: the optimizer) go
+into every checkpoint beside the session's (model, config, spec, task and callback state, RNG),
+so a resumed run continues bit-for-bit in deterministic mode.
+
+A loop for another paradigm implements the same few methods (see :class:`scrimmage.engine.session.Loop`)
+and is registered in ``LOOPS`` (:mod:`scrimmage.engine.loop_configs`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +23,21 @@ import torch
 from lightning.fabric import Fabric
 from torch import nn
 
-import scrimmage
 from scrimmage.config.schema import RunConfig
 from scrimmage.data.datamodule import DataBundle, EpochOrder
-from scrimmage.engine.events import Callback, Context, Dispatcher, Event, LoopState
+from scrimmage.engine.events import Callback, Context, Event, LoopState
 from scrimmage.engine.optim import Schedule, trainable_parameters
-from scrimmage.engine.rng import capture_rng_state, restore_rng_state
-from scrimmage.engine.signals import StopRequest
+from scrimmage.engine.session import LoopHost
 from scrimmage.engine.tasks.base import Task
-from scrimmage.errors import CheckpointError, ConfigError, TrainingDiverged, TrainingInterrupted
-from scrimmage.io import commit
-
-CHECKPOINT_FORMAT = 2
-REQUIRED_KEYS = ("format", "model", "optimizer", "schedule", "loop", "data_order", "running", "history", "callbacks", "rng", "config")
+from scrimmage.errors import CheckpointError, ConfigError, TrainingDiverged
 
 
 class TrainLoop:
-    def __init__(
-        self,
-        config: RunConfig,
-        fabric: Fabric,
-        model: nn.Module,
-        task: Task,
-        data: DataBundle,
-        callbacks: Sequence[Callback] = (),
-        log: Callable[[dict[str, float], int], None] | None = None,
-        print_fn: Callable[[str], None] | None = None,
-    ):
+    name = "supervised"
+    required_keys = ("optimizer", "loop")
+    """What a resumable checkpoint must hold for this loop (beside the session's keys)."""
+
+    def __init__(self, config: RunConfig, fabric: Fabric, model: nn.Module, task: Task, data: DataBundle):
         self.config, self.fabric, self.task, self.data = config, fabric, task, data
         trainer = config.trainer
         self.order = EpochOrder(
@@ -67,28 +59,28 @@ class TrainLoop:
         self.schedule: Schedule = config.scheduler.build(  # on the torch optimizer: its step() is what runs
             self.optimizer.optimizer, steps_per_epoch=steps_per_epoch, epochs=trainer.epochs, mode=config.monitor.mode,
         )
-        self.callbacks = list(callbacks)
-        self.dispatch = Dispatcher(self.callbacks)
         self.state = LoopState(
             max_epochs=trainer.epochs, steps_per_epoch=steps_per_epoch, model=self.model,
             optimizer=self.optimizer, task=task, running_loss=self.running_loss,
         )
-        self.ctx = Context(
-            save_checkpoint=self.save_checkpoint, load_weights=self.load_weights,
-            log=log or (lambda metrics, step: None), print=print_fn or (lambda text: None),
-            is_main_process=fabric.is_global_zero, set_batch_size=self.set_batch_size,
-        )
+        self.host = LoopHost(self.state, Context(save_checkpoint=lambda path: None, load_weights=self.load_weights,
+                                                 set_batch_size=self.set_batch_size,
+                                                 is_main_process=fabric.is_global_zero))
         self._reset_running()
-        self.stop: StopRequest = StopRequest()  # the runner swaps in the one its signal handlers set
-        self.on_stop: Callable[[], None] | None = None  # what to save before stopping for a signal
 
-    def set_callbacks(self, callbacks: Sequence[Callback], log: Callable[[dict[str, float], int], None] | None = None) -> None:
-        """Attach callbacks after construction: the run folder they write to exists only once the
-        optimizer, schedule and data are known to work."""
-        self.callbacks = list(callbacks)
-        self.dispatch = Dispatcher(self.callbacks)
-        if log is not None:
-            self.ctx.log = log
+    @property
+    def ctx(self) -> Context:
+        return self.host.ctx
+
+    @property
+    def callbacks(self) -> list[Callback]:
+        return self.host.callbacks
+
+    def attach(self, host: LoopHost) -> None:
+        """Take the session's host (callbacks, context, stop request); its context keeps this loop's own handles."""
+        host.ctx.load_weights, host.ctx.set_batch_size = self.load_weights, self.set_batch_size
+        host.state = self.state
+        self.host = host
 
     def set_batch_size(self, size: int) -> None:
         """Serve micro-batches of ``size`` (see :attr:`Context.set_batch_size`); the epoch's step count follows."""
@@ -110,36 +102,38 @@ class TrainLoop:
 
     # ---- the loop -----------------------------------------------------------------------
     def fit(self) -> list[dict[str, float]]:
-        state = self.state
-        self.dispatch(Event.FIT_START, state, self.ctx)
+        state, host = self.state, self.host
+        host.fire(Event.FIT_START)
         while state.epoch < state.max_epochs and not state.should_stop:
             self.order.start_epoch(state.epoch)
             if self.order.position == 0:
                 self._reset_running()
             state.step_in_epoch = self.order.position // self.config.trainer.accumulate
-            self.dispatch(Event.EPOCH_START, state, self.ctx)
+            host.fire(Event.EPOCH_START)
             started = time.perf_counter()
             self._train_epoch()
             state.train_seconds += time.perf_counter() - started
+            host.fire(Event.VALIDATION_START)
             metrics = self._end_of_epoch_metrics()
             state.metrics = metrics
+            host.fire(Event.VALIDATION_END)
             state.history.append(metrics)
             self.schedule.step_after_epoch(metrics.get(self.config.monitor.metric))
             state.epoch += 1
-            self.dispatch(Event.EPOCH_END, state, self.ctx)
-            if self.stop.signum is not None:
-                self._stop_for_signal()
-        self.dispatch(Event.FIT_END, state, self.ctx)
+            host.fire(Event.EPOCH_END)
+            host.stop_point()
+        host.fire(Event.FIT_END)
         return state.history
 
     def _train_epoch(self) -> None:
-        trainer, state, fabric = self.config.trainer, self.state, self.fabric
+        trainer, state, fabric, host = self.config.trainer, self.state, self.fabric, self.host
         model, optimizer, task, split = self.train_model, self.raw_optimizer, self.task, self.train_split
         accumulate, clip, direct = trainer.accumulate, trainer.grad_clip, self.direct
         norm_only = not clip and state.want_grad_norm  # a callback wants the norm though nothing clips
         parameters = [p for p in self.model.parameters() if p.requires_grad]
-        step_hooks = self.dispatch.has(Event.OPTIMIZER_STEP)
-        stop = self.stop
+        step_hooks = host.has(Event.OPTIMIZER_STEP)
+        backward_hooks = host.has(Event.AFTER_BACKWARD)
+        stop = host.stop
         n_batches = len(self.order)
         device = fabric.device
         self.model.train()
@@ -159,6 +153,8 @@ class TrainLoop:
             self._count += size
             state.samples_seen += size
             if boundary:
+                if backward_hooks:
+                    host.fire(Event.AFTER_BACKWARD)
                 if clip:  # both return the norm before clipping (state.grad_norm)
                     if direct:
                         state.grad_norm = torch.nn.utils.clip_grad_norm_(parameters, clip, foreach=True)
@@ -175,17 +171,11 @@ class TrainLoop:
                 state.global_step += 1
                 if step_hooks:
                     state.step_in_epoch += 1
-                    self.dispatch(Event.OPTIMIZER_STEP, state, self.ctx)
+                    host.fire(Event.OPTIMIZER_STEP)
                     if state.should_stop:  # a callback ended the run here (e.g. the last phase's step count)
                         break
-                if stop.signum is not None:
-                    self._stop_for_signal()
-
-    def _stop_for_signal(self) -> None:
-        """Checkpoint at this optimizer step (a consistent state) and stop the run."""
-        if self.on_stop is not None:
-            self.on_stop()
-        raise TrainingInterrupted(f"stopped by {self.stop.name}", exit_code=self.stop.exit_code)
+                if stop.pending:
+                    host.stop_point()
 
     def _end_of_epoch_metrics(self) -> dict[str, float]:
         self.model.eval()
@@ -205,73 +195,43 @@ class TrainLoop:
         metrics.update(evaluation.metrics)
         return metrics
 
-    # ---- checkpoints --------------------------------------------------------------------
-    def checkpoint_state(self) -> dict[str, Any]:
+    # ---- checkpoints: the loop's own keys -------------------------------------------------
+    def stateful(self) -> dict[str, Any]:
+        """Objects Fabric saves and restores in place (top-level checkpoint keys)."""
+        return {"optimizer": self.optimizer}
+
+    def loop_state(self) -> dict[str, Any]:
+        """The loop's position (checkpoint key ``loop``): where it is, the schedule, data order, running loss."""
         return {
-            "format": CHECKPOINT_FORMAT,
-            "scrimmage_version": scrimmage.__version__,
-            "model": self.model,
-            "optimizer": self.optimizer,
+            "name": self.name,
+            "position": self.state.state_dict(),
             "schedule": self.schedule.state_dict(),
-            "loop": self.state.state_dict(),
             "data_order": self.order.state_dict(),
             "running": {"loss_sum": float(self._loss_sum), "count": self._count},
-            "history": list(self.state.history),
-            "callbacks": {cb.name: cb.state_dict() for cb in self.callbacks},
-            "rng": capture_rng_state(),
-            "config": self.config.model_dump(mode="json"),
-            # what rebuilds the model from this file alone (scrimmage.load_model)
-            "task": self.config.task.name,
-            "spec": self.data.spec.to_dict(),
-            "data_version": self.data.version,
         }
 
-    def save_checkpoint(self, path: Any) -> None:
-        """Atomic: written to a temp file beside ``path`` and renamed over it.
-
-        Every rank joins ``fabric.save`` (it gathers state and synchronises); rank 0 alone writes
-        and renames, so the temp name is fixed rather than per-process.
-        """
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
+    def load_loop_state(self, saved: dict[str, Any]) -> None:
         try:
-            self.fabric.save(tmp, self.checkpoint_state())
-            if self.fabric.is_global_zero:
-                commit(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)  # never leave a half-written temp file behind
-            raise
-        self.fabric.barrier()
-
-    def load_checkpoint(self, path: Any) -> None:
-        state = {"model": self.model, "optimizer": self.optimizer}
-        try:
-            rest = self.fabric.load(path, state, weights_only=False)  # our own files: RNG states are numpy objects
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise CheckpointError(f"checkpoint {path} does not fit this model ({str(exc).splitlines()[0]}); "
-                                  "resume with the run's own config, or start a new run.") from None
-        missing = [key for key in REQUIRED_KEYS if key not in rest and key not in state]
-        if missing:
-            raise CheckpointError(f"checkpoint {path} lacks {missing}; it is damaged or not a scrimmage checkpoint.")
-        self.schedule.load_state_dict(rest["schedule"])
-        self.state.load_state_dict(rest["loop"])
-        self.order.load_state_dict(rest["data_order"])
-        self._reset_running(rest["running"]["loss_sum"], rest["running"]["count"])
-        self.state.history[:] = list(rest["history"])
-        if self.state.history:
-            self.state.metrics = self.state.history[-1]
-        for callback in self.callbacks:
-            callback.load_state_dict(rest["callbacks"].get(callback.name, {}))
-        restore_rng_state(rest["rng"])
+            self.schedule.load_state_dict(saved["schedule"])
+            self.state.load_state_dict(saved["position"])
+            self.order.load_state_dict(saved["data_order"])
+            self._reset_running(saved["running"]["loss_sum"], saved["running"]["count"])
+        except (KeyError, TypeError) as exc:
+            raise CheckpointError(f"the checkpoint's supervised-loop state lacks {exc}; it is damaged or was written "
+                                  "by another loop") from None
 
     def load_weights(self, path: Any) -> None:
         self.fabric.load(path, {"model": self.model}, strict=False, weights_only=False)
 
 
+def unwrap_module(model: Any) -> nn.Module:
+    """The user's module inside Fabric's wrapper (what checkpoints, reports and exports see)."""
+    return getattr(model, "module", model)
+
+
 def make_fabric(config: RunConfig) -> Fabric:
+    """Fabric for the trainer's devices and precision (torch threads are set by the session, which restores them)."""
     trainer = config.trainer
-    if trainer.threads:
-        torch.set_num_threads(trainer.threads)
     strategy = "ddp" if trainer.devices > 1 else "auto"
     try:
         fabric = Fabric(

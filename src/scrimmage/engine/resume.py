@@ -64,6 +64,11 @@ def resume_config(target: str, workdir: Path, overrides: list[str]) -> tuple[Any
 
 
 def read_checkpoint_config(path: Path) -> dict[str, Any]:
+    return read_checkpoint(path)["config"]
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """The whole checkpoint dict (on the CPU), or a clear error for a damaged or foreign file."""
     import torch
 
     try:
@@ -73,7 +78,7 @@ def read_checkpoint_config(path: Path) -> dict[str, Any]:
                               "It is damaged or partial; resume from another checkpoint of the run (best.ckpt, epoch=*.ckpt).") from None
     if not isinstance(state, dict) or not isinstance(state.get("config"), dict):
         raise CheckpointError(f"{path} is not a scrimmage checkpoint (no config inside).")
-    return state["config"]
+    return state
 
 
 def _callbacks_by_name(config: dict[str, Any]) -> dict[str, Any]:

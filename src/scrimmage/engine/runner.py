@@ -1,16 +1,27 @@
 """``run(config) -> RunResult``: the one path to train, used by the CLI, tune, campaign workers and tests.
 
-The run knows no dataset, task or model by name: the recipe's components build themselves
-(``config.data.build``, ``config.task.build`` ...), a domain's report is looked up by the
-dataset's name in the report registry, and the result is a generic table.
+A run is a session around a loop. The session owns what every paradigm shares: the run record
+(``run.json``), tracking, signals and the session budget, checkpoint files (format 3, see
+:mod:`scrimmage.engine.checkpoint`), callbacks, the final evaluation with the recipe's reports,
+and the result. The loop (``loop.name``, from the ``LOOPS`` registry; ``supervised`` by default)
+only trains (see :mod:`scrimmage.engine.session`). The session knows no dataset, task or model by
+name: the recipe's components build themselves and reports are named in the recipe.
+
+A run restores the process state it changed (torch threads, the deterministic-algorithms flag),
+so many runs can share one process (a search's trials); the RNG state is the caller's business:
+every run seeds python, numpy and torch from ``trainer.seed``. ``RunResult`` holds numbers and
+paths, never the model or tensors.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import math
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -26,20 +37,34 @@ from scrimmage.engine.callbacks.checkpointing import ModelCheckpoint
 from scrimmage.engine.callbacks.progress import RichProgress
 from scrimmage.engine.callbacks.run_status import RunStatus
 from scrimmage.engine.callbacks.tracking import TrackingCallback
-from scrimmage.engine.events import Callback
-from scrimmage.engine.loop import TrainLoop, make_fabric
-from scrimmage.engine.resume import changed_keys, check_compatible, read_checkpoint_config, resolve_checkpoint
-from scrimmage.engine.rng import seed_everything
+from scrimmage.engine.checkpoint import CHECKPOINT_FORMAT, check_resumable, input_signature, upgrade
+from scrimmage.engine.events import Callback, Context, Event
+from scrimmage.engine.resume import changed_keys, check_compatible, read_checkpoint, resolve_checkpoint
+from scrimmage.engine.rng import capture_rng_state, restore_rng_state, seed_everything
 from scrimmage.engine.runs import RunRecord, now
-from scrimmage.engine.signals import graceful_stop
-from scrimmage.errors import ConfigError, TrainingDiverged, TrainingInterrupted
-from scrimmage.io import atomic_path, atomic_write_text
+from scrimmage.engine.session import Loop, LoopHost
+from scrimmage.engine.signals import StopRequest, graceful_stop
+from scrimmage.errors import (
+    ArgumentError,
+    CheckpointError,
+    ConfigError,
+    RunAborted,
+    RunPruned,
+    StoreError,
+    TrainingDiverged,
+    TrainingInterrupted,
+)
+from scrimmage.io import atomic_path, atomic_write_text, commit
 from scrimmage.paths import resolve_workdir, runs_dir
 from scrimmage.tracking.naming import run_name
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._=-]{0,199}$")
 
 
 @dataclass
 class RunResult:
+    """Numbers and paths of a finished run (no model, no tensors: a search keeps hundreds of these)."""
+
     run_id: str
     run_dir: str
     mlflow_run_id: str | None
@@ -53,8 +78,6 @@ class RunResult:
     """The result table (rows = model and baselines, columns, notes, extras) the CLI prints."""
     predictions: str | None = None
     """CSV of the test predictions per example (ids, targets, predictions)."""
-    evaluation: Any = field(default=None, repr=False)
-    """The test split's evaluation (tensors; not part of ``to_dict``)."""
     checkpoints: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
     train_samples_per_s: float = 0.0
@@ -64,10 +87,22 @@ class RunResult:
     is_main_process: bool = True
     sections: dict[str, Any] = field(default_factory=dict)
     """The report's top-level sections (e.g. ``simulation``), merged into ``to_dict`` by name."""
+    tested: bool = True
+    """False when the run skipped the test evaluation and reports (``evaluate_test=False``)."""
 
     def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("evaluation", "sections")}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sections"}
         return out | {k: v for k, v in self.sections.items() if k not in out}
+
+
+class StopHandle:
+    """Stops a run from another thread: ``handle.request_stop(reason, mode)`` (see ``Context.request_stop``)."""
+
+    def __init__(self) -> None:
+        self.request = StopRequest()
+
+    def request_stop(self, reason: str, mode: str = "checkpoint") -> None:
+        self.request.request(reason, mode)
 
 
 def run(
@@ -76,29 +111,80 @@ def run(
     workdir: str | Path | None = None,
     recipe: str | None = None,
     resume: str | None = None,
+    run_id: str | None = None,
+    data: DataBundle | None = None,
+    evaluate_test: bool = True,
+    parent_run: str | None = None,
     tracking_uri: str | None = None,
     console: Console | None = None,
     progress: bool = True,
     callbacks: list[Callback] | None = None,
+    stop: StopHandle | None = None,
 ) -> RunResult:
     """Train ``config`` and report on its test split; the one path every command and test takes.
 
+    ``run_id`` fixes the run's id before it starts (a campaign job stores it; when ``runs/<id>`` has a
+    ``last.ckpt`` the run resumes from it). ``data`` is an already built bundle (a search builds it
+    once for all its trials). ``evaluate_test=False`` skips the test evaluation, the predictions and
+    the reports. ``parent_run`` nests the MLflow run under that MLflow run id. ``stop`` is a
+    :class:`StopHandle` another thread may use to stop the run.
+
     Lifecycle: everything that can be wrong with the inputs (data, task, model, optimizer,
-    schedule, monitored metric, devices, tracking store) is built and checked before anything is
-    written; then the run folder and the MLflow run are created, and however the run ends it is
-    marked there: ``finished``, ``interrupted`` (SIGINT/SIGTERM or the session budget, measured from
-    this call: a checkpoint is written first), ``diverged`` or ``failed`` (with its error).
+    schedule, monitored metric, devices, tracking store, the checkpoint to resume) is built and
+    checked before anything is written; then the run folder and the MLflow run are created, and
+    however the run ends it is marked there: ``finished``, ``interrupted`` (SIGINT/SIGTERM, the
+    session budget measured from this call, or ``request_stop(mode="checkpoint")``: a checkpoint
+    is written first), ``aborted``, ``pruned``, ``diverged`` or ``failed`` (with its error).
     """
+    with _process_state():
+        return _run(config, workdir=workdir, recipe=recipe, resume=resume, run_id=run_id, data=data,
+                    evaluate_test=evaluate_test, parent_run=parent_run, tracking_uri=tracking_uri, console=console,
+                    progress=progress, callbacks=callbacks, stop=stop)
+
+
+@contextlib.contextmanager
+def _process_state() -> Iterator[None]:
+    """Put back what a run changes in the process: torch threads and the deterministic flags."""
+    import torch
+
+    threads = torch.get_num_threads()
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
+
+
+def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, resume: str | None, run_id: str | None,
+         data: DataBundle | None, evaluate_test: bool, parent_run: str | None, tracking_uri: str | None,
+         console: Console | None, progress: bool, callbacks: list[Callback] | None, stop: StopHandle | None) -> RunResult:
+    import torch
+
+    from scrimmage.engine.loop import make_fabric
+
     started = time.perf_counter()
     workdir = resolve_workdir(workdir)
     console = console or Console(stderr=True, quiet=not progress)
+    if resume is not None and not str(resume).strip():
+        raise ArgumentError("--resume needs a run id (see `scrimmage runs`) or a .ckpt path; it was empty.")
+    if run_id is not None:
+        _check_run_id(run_id)
+        if resume is None and (runs_dir(workdir) / run_id / "checkpoints" / "last.ckpt").is_file():
+            resume = run_id  # a re-claimed job continues where its run stopped
     checkpoint = resolve_checkpoint(resume, workdir) if resume else None
-    saved_config = read_checkpoint_config(checkpoint) if checkpoint is not None else None
+    saved = upgrade(read_checkpoint(checkpoint), checkpoint) if checkpoint is not None else None
+    saved_config = saved["config"] if saved is not None else None
     if saved_config is not None:
         check_compatible(saved_config, config_to_dict(config))
 
+    if config.trainer.threads:
+        torch.set_num_threads(config.trainer.threads)
     seed_everything(config.trainer.seed, config.trainer.deterministic)
-    bundle = config.data.build(workdir)
+    bundle = data if data is not None else config.data.build(workdir)
     task = config.task.build(bundle.spec)
     task.setup_training(config.loss or LOSSES.validate(task.default_loss()), bundle.splits["train"])
     model = task.build_model(config.model.build(bundle.spec, task.n_outputs()), bundle.splits["train"])
@@ -109,26 +195,35 @@ def run(
             check_task(task)
     fabric = make_fabric(config)
     fabric.launch()  # one process per device: started here by re-running the command (or by torchrun)
-    loop = TrainLoop(config, fabric, model, task, bundle)  # optimizer and schedule are built (and checked) here
+    loop: Loop = config.loop.build()(config, fabric, model, task, bundle)  # optimizer and schedule are checked here
+    if saved is not None:  # restored in memory before anything is written: a checkpoint that does not fit leaves no trace
+        check_resumable(saved, loop.name, loop.required_keys, checkpoint)
+        _restore_loop(loop, task, saved, checkpoint)
     main_process = fabric.is_global_zero
     store = _open_tracking_store(config, workdir, tracking_uri) if main_process else None
+    signature = input_signature(bundle.splits["train"].take(slice(0, 2)))
 
     # Everything that can be wrong with the inputs has been checked: now write (rank 0 only).
     if main_process:
         sizes = ", ".join(f"{len(split):,} {name}" for name, split in bundle.splits.items())
         console.print(f"data {config.data.name}: {sizes} examples, {bundle.spec.n_features} features; "
                       f"{fabric.world_size} process(es) on {fabric.device.type}", markup=False, highlight=False)
-    record = _open_run_record(config, workdir, recipe, checkpoint, saved_config) if main_process else None
+    record = _open_run_record(config, workdir, recipe, checkpoint, saved_config, run_id) if main_process else None
     meta = fabric.broadcast(record.meta if record is not None else None, src=0)
     run_dir = runs_dir(workdir) / meta["run_id"]
     resume_command = f"scrimmage --workdir {workdir} train --resume {meta['run_id']}"
     tracker = None
     chain: list[Callback] = []
+    request = stop.request if stop is not None else StopRequest()
+    saver = ModelCheckpoint(run_dir / "checkpoints", config.checkpoint, config.monitor)
+    host: LoopHost | None = None
     try:
         if store is not None:
-            tracker = _start_tracking(store, config, record, recipe, bundle.info, saved_config)
-        saver = ModelCheckpoint(run_dir / "checkpoints", config.checkpoint, config.monitor)
+            tracker = _start_tracking(store, config, record, recipe, bundle.info, saved_config, parent_run)
         chain = [component.build(config) for component in config.callbacks]
+        task_hooks = task if _has_hooks(task) else None
+        if task_hooks is not None:  # the task's own hooks run after the recipe's callbacks, before the run's bookkeeping
+            chain.append(task_hooks)
         if record is not None:
             chain.append(RunStatus(record))
         if tracker is not None:
@@ -136,41 +231,54 @@ def run(
         chain += [saver, *(callbacks or [])]
         if progress and main_process:
             chain.append(RichProgress(console, watch=(config.monitor.metric,)))
-        loop.set_callbacks(chain, log=tracker.log_metrics if tracker is not None else None)
-        if main_process:  # what callbacks say (a phase starts ...) goes where the run's own lines go
-            loop.ctx.print = lambda text: console.print(text, markup=False, highlight=False)
-        loop.on_stop = lambda: loop.save_checkpoint(saver.last_path)
-        if checkpoint is not None:
-            loop.load_checkpoint(checkpoint)
+
+        def save_checkpoint(path: Any) -> None:
+            _save_checkpoint(Path(path), loop, task, chain, config, bundle, signature, fabric)
+
+        ctx = Context(save_checkpoint=save_checkpoint, load_weights=loop.load_weights,
+                      log=tracker.log_metrics if tracker is not None else (lambda metrics, step: None),
+                      print=(lambda text: console.print(text, markup=False, highlight=False)) if main_process else (lambda text: None),
+                      is_main_process=main_process, run_id=meta["run_id"], run_dir=run_dir, request_stop=request.request)
+        host = LoopHost(loop.state, ctx, chain, request, save_for_stop=lambda: save_checkpoint(saver.last_path))
+        loop.attach(host)
+        if saved is not None:
+            _restore_session(chain, saved)
+            host.fire(Event.CHECKPOINT_LOADED)
             if main_process:
                 console.print(f"resumed from {checkpoint} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}",
                               markup=False, highlight=False)
         budget = config.trainer.session_budget
         budget_left = parse_duration(budget) - (time.perf_counter() - started) if budget else None
-        with graceful_stop(budget, budget_left) as stop:
-            loop.stop = stop
+        with graceful_stop(budget, budget_left, request):
             loop.fit()
         _close(chain)
-        result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started, workdir)
+        result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started, workdir, evaluate_test)
         if main_process:
-            predictions = save_predictions(run_dir / "predictions" / "test.csv", task, result.evaluation, bundle, "test")
-            result.predictions = str(predictions)
             if tracker is not None:
-                tracker.log_artifact(predictions, "predictions")
+                if result.predictions:
+                    tracker.log_artifact(Path(result.predictions), "predictions")
                 _log_final(tracker, result, loop)
             atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
             record.end("finished")
         return result
-    except TrainingInterrupted as exc:  # a signal or the budget: the loop checkpointed at the step it stopped on
-        message = (f"{exc} at epoch {loop.state.epoch + 1}, step {loop.state.global_step}; a checkpoint was saved. "
-                   f"Continue with: {resume_command}")
+    except TrainingInterrupted as exc:  # a signal, the budget or a request: the loop checkpointed at the step it stopped on
+        where = f"at epoch {loop.state.epoch + 1}, step {loop.state.global_step}"
+        if host is not None and host.saved_for_stop:
+            message = f"{exc} {where}; a checkpoint was saved. Continue with: {resume_command}"
+        else:
+            message = f"{exc} {where}; no checkpoint could be saved. {_restart_hint(saver, resume_command)}"
         _end(record, tracker, chain, "interrupted", message, "KILLED")
         raise TrainingInterrupted(message, exit_code=exc.exit_code) from None
     except KeyboardInterrupt:  # a second Ctrl-C (or one raised inside a callback): no new checkpoint
-        message = (f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. "
-                   f"Continue from the last checkpoint with: {resume_command}")
+        message = f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. {_restart_hint(saver, resume_command)}"
         _end(record, tracker, chain, "interrupted", message, "KILLED")
         raise TrainingInterrupted(message) from None
+    except RunAborted as exc:  # a worker that lost its job: write nothing more than the status
+        _end(record, tracker, chain, "aborted", str(exc), "KILLED")
+        raise
+    except RunPruned as exc:
+        _end(record, tracker, chain, "pruned", str(exc), "KILLED")
+        raise
     except TrainingDiverged as exc:
         _end(record, tracker, chain, "diverged", str(exc), "FAILED")
         raise
@@ -179,52 +287,143 @@ def run(
         raise
 
 
-def _finish(config: RunConfig, loop: TrainLoop, task: Any, bundle: DataBundle, fabric: Any, saver: ModelCheckpoint,
-            meta: dict[str, Any], run_dir: Path, started: float, workdir: Path) -> RunResult:
-    """Test with the best weights (if asked), build the report, assemble the result."""
-    if config.checkpoint.restore_best and saver.best_path.exists():
-        loop.load_weights(saver.best_path)
-    loop.model.eval()
-    evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
-    report = task.report(bundle, "test", evaluation)
-    if config.reports:
-        from scrimmage.engine.reports import ReportContext, run_reports
+def _check_run_id(run_id: str) -> None:
+    if not isinstance(run_id, str) or not RUN_ID.match(run_id) or ".." in run_id:
+        raise ArgumentError(f"run id {run_id!r} is not a valid folder name: use letters, digits, '.', '_', '=' and '-' "
+                            "(up to 200 characters, starting with a letter or digit).")
 
-        ctx = ReportContext(config=config, data=bundle, split="test", evaluation=evaluation,
-                            model=unwrap_module(loop.model).eval(), task=task, workdir=workdir, run_dir=run_dir,
-                            device=fabric.device, print=loop.ctx.print)
-        report = run_reports(config.reports, ctx, report)
+
+def _restart_hint(saver: ModelCheckpoint, resume_command: str) -> str:
+    if saver.last_path.is_file():
+        return f"Continue from the last checkpoint with: {resume_command}"
+    return "No checkpoint exists yet; start the run again."
+
+
+def _has_hooks(task: Any) -> bool:
+    """Whether the task implements any callback hook (it then joins the callback chain)."""
+    return any(callable(getattr(task, event.value, None)) for event in Event)
+
+
+def _restore_loop(loop: Loop, task: Any, saved: dict[str, Any], path: Path) -> None:
+    """Model, the loop's objects and position, task state (all checked to fit first; nothing is half-restored)."""
+    from scrimmage.engine.loop import unwrap_module
+
+    try:
+        unwrap_module(loop.model).load_state_dict(saved["model"])
+        for key, obj in loop.stateful().items():
+            obj.load_state_dict(saved[key])
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise CheckpointError(f"checkpoint {path} does not fit this model ({str(exc).splitlines()[0]}); "
+                              "resume with the run's own config, or start a new run.") from None
+    loop.load_loop_state(saved["loop"])
+    loop.state.history[:] = list(saved["history"])
+    if loop.state.history:
+        loop.state.metrics = loop.state.history[-1]
+    load_task_state = getattr(task, "load_state_dict", None)
+    if callable(load_task_state) and saved.get("task_state"):
+        load_task_state(saved["task_state"])
+
+
+def _restore_session(chain: list[Callback], saved: dict[str, Any]) -> None:
+    for callback in chain:
+        if hasattr(callback, "load_state_dict") and callback.name in saved["callbacks"]:
+            callback.load_state_dict(saved["callbacks"][callback.name])
+        elif isinstance(callback, Callback):
+            callback.load_state_dict({})
+    restore_rng_state(saved["rng"])
+
+
+def _save_checkpoint(path: Path, loop: Loop, task: Any, chain: list[Callback], config: RunConfig, bundle: DataBundle,
+                     signature: dict[str, Any], fabric: Any) -> None:
+    """Format 3, atomic: written to a temp file beside ``path`` and renamed over it.
+
+    Every rank joins ``fabric.save`` (it gathers state and synchronises); rank 0 alone writes
+    and renames, so the temp name is fixed rather than per-process.
+    """
+    import scrimmage
+
+    task_state = getattr(task, "state_dict", None)
+    members = getattr(loop, "members", None)
+    state = {
+        "format": CHECKPOINT_FORMAT,
+        "scrimmage_version": scrimmage.__version__,
+        "model": loop.model,
+        **loop.stateful(),
+        "loop": loop.loop_state(),
+        "history": list(loop.state.history),
+        "callbacks": {cb.name: cb.state_dict() for cb in chain if hasattr(cb, "state_dict") and cb is not task},
+        "rng": capture_rng_state(),
+        "config": config.model_dump(mode="json"),
+        # what rebuilds the model from this file alone (scrimmage.load_model)
+        "task": config.task.name,
+        "task_state": task_state() if callable(task_state) else {},
+        "members": members() if callable(members) else None,
+        "spec": bundle.spec.to_dict() | {"signature": signature},
+        "data_version": bundle.version,
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        fabric.save(tmp, state)
+        if fabric.is_global_zero:
+            commit(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # never leave a half-written temp file behind
+        raise
+    fabric.barrier()
+
+
+def _finish(config: RunConfig, loop: Loop, task: Any, bundle: DataBundle, fabric: Any, saver: ModelCheckpoint,
+            meta: dict[str, Any], run_dir: Path, started: float, workdir: Path, evaluate_test: bool) -> RunResult:
+    """Test with the reported weights (if asked), run the reports, save the predictions, assemble the result."""
+    from scrimmage.engine.loop import unwrap_module
+
+    state = loop.state
+    history = state.history
     result = RunResult(
         run_id=meta["run_id"],
         run_dir=str(run_dir),
         mlflow_run_id=meta.get("mlflow_run_id"),
-        epochs_completed=loop.state.epoch,
-        stop_reason=loop.state.stop_reason or "max epochs",
-        best=_best(loop.state.history, config.monitor.metric, config.monitor.mode),
-        val={k.removeprefix("val/"): v for k, v in (loop.history[-1] if loop.history else {}).items() if k.startswith("val/")},
-        test={k.removeprefix("test/"): v for k, v in evaluation.metrics.items()} | report.rows["model"],
-        baselines={name: row for name, row in report.rows.items() if name != "model"},
-        report=report.to_dict(),
+        epochs_completed=state.epoch,
+        stop_reason=state.stop_reason or "max epochs",
+        best=_best(history, config.monitor.metric, config.monitor.mode),
+        val={k.removeprefix("val/"): v for k, v in (history[-1] if history else {}).items() if k.startswith("val/")},
+        test={},
         checkpoints=saver.checkpoint_paths(),
-        seconds=time.perf_counter() - started,
-        train_samples_per_s=loop.state.samples_seen / loop.state.train_seconds if loop.state.train_seconds else 0.0,
+        seconds=0.0,
+        train_samples_per_s=state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
         data=bundle.info,
         world_size=fabric.world_size,
         is_main_process=fabric.is_global_zero,
-        sections=dict(report.sections) | _callback_sections(loop),
+        sections=_callback_sections(loop),
+        tested=evaluate_test,
     )
-    result.evaluation = evaluation
+    if evaluate_test:
+        if config.checkpoint.restore_best and saver.best_path.exists():
+            loop.load_weights(saver.best_path)
+        loop.model.eval()
+        evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
+        report = task.report(bundle, "test", evaluation)
+        if config.reports:
+            from scrimmage.engine.reports import ReportContext, run_reports
+
+            ctx = ReportContext(config=config, data=bundle, split="test", evaluation=evaluation,
+                                model=unwrap_module(loop.model).eval(), task=task, workdir=workdir, run_dir=run_dir,
+                                device=fabric.device, print=loop.host.ctx.print)
+            report = run_reports(config.reports, ctx, report)
+        result.test = {k.removeprefix("test/"): v for k, v in evaluation.metrics.items()} | report.rows["model"]
+        result.baselines = {name: row for name, row in report.rows.items() if name != "model"}
+        result.report = report.to_dict()
+        result.sections = dict(report.sections) | result.sections
+        if fabric.is_global_zero:
+            path = save_predictions(run_dir / "predictions" / "test.csv", task, evaluation, bundle, "test")
+            result.predictions = str(path)
+    result.seconds = time.perf_counter() - started
     return result
 
 
-def unwrap_module(model: Any) -> Any:
-    """The user's module inside Fabric's wrapper (what reports and exports see)."""
-    return getattr(model, "module", model)
-
-
-def _callback_sections(loop: TrainLoop) -> dict[str, Any]:
+def _callback_sections(loop: Loop) -> dict[str, Any]:
     sections = {}
-    for callback in loop.callbacks:
+    for callback in loop.host.callbacks:
         section = callback.result_section() if hasattr(callback, "result_section") else None
         if section is not None:
             sections[callback.name] = section
@@ -279,30 +478,52 @@ def save_predictions(path: Path, task: Any, evaluation: Any, bundle: DataBundle,
 
 
 def _open_run_record(
-    config: RunConfig, workdir: Path, recipe: str | None, checkpoint: Path | None, saved_config: dict[str, Any] | None
+    config: RunConfig, workdir: Path, recipe: str | None, checkpoint: Path | None, saved_config: dict[str, Any] | None,
+    run_id: str | None = None,
 ) -> RunRecord:
-    """Reuse the run folder of a resumed checkpoint (updating its config); otherwise create ``runs/<run name>/``."""
-    if checkpoint is not None and (checkpoint.parent.parent / "run.json").is_file():
-        run_dir = checkpoint.parent.parent
-        record = RunRecord(run_dir, json.loads((run_dir / "run.json").read_text()))
-        if saved_config is not None and saved_config != config_to_dict(config):
-            atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))  # e.g. more epochs or patience
-            record.meta.setdefault("resumes", []).append({"at": now(), "changed": changed_keys(saved_config, config_to_dict(config))})
+    """Reuse the run folder of a resumed checkpoint (updating its config); otherwise create ``runs/<id>/``."""
+    try:
+        if checkpoint is not None and (checkpoint.parent.parent / "run.json").is_file():
+            run_dir = checkpoint.parent.parent
+            record = RunRecord(run_dir, json.loads((run_dir / "run.json").read_text()))
+            if saved_config is not None and saved_config != config_to_dict(config):
+                atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))  # e.g. more epochs or patience
+                record.meta.setdefault("resumes", []).append({"at": now(), "changed": changed_keys(saved_config, config_to_dict(config))})
+            record.start()
+            return record
+        root = runs_dir(workdir)
+        if run_id is not None:  # fixed by the caller: the folder may exist already (a job that died before its first checkpoint)
+            run_dir = root / run_id
+            (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        else:
+            run_dir = _create_run_dir(root, run_name(config.tracking.experiment, config.model.name, config.tracking.variant))
+        record = RunRecord(run_dir, {
+            "run_id": run_dir.name,
+            "recipe": recipe,
+            "started": now(),
+            "resumed_from": str(checkpoint) if checkpoint else None,
+        })
+        atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))
         record.start()
         return record
-    root = runs_dir(workdir)
-    name = run_name(config.tracking.experiment, config.model.name, config.tracking.variant, taken=root)
-    run_dir = root / name
-    (run_dir / "checkpoints").mkdir(parents=True)
-    record = RunRecord(run_dir, {
-        "run_id": name,
-        "recipe": recipe,
-        "started": now(),
-        "resumed_from": str(checkpoint) if checkpoint else None,
-    })
-    atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))
-    record.start()
-    return record
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"cannot create the run's folder and record under {runs_dir(workdir)}: {exc}. Check that the "
+                         "workdir is writable and has free space (--workdir or SCRIMMAGE_HOME).") from None
+
+
+def _create_run_dir(root: Path, base: str) -> Path:
+    """``root/base`` created exclusively (``-2``, ``-3`` ... when taken), so processes opening runs at the same
+    instant never share a folder: mkdir is the lock (check-then-create would race)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 10_000):
+        run_dir = root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        (run_dir / "checkpoints").mkdir()
+        return run_dir
+    raise OSError(f"no free run name like {base} after 10,000 tries")
 
 
 def _open_tracking_store(config: RunConfig, workdir: Path, uri: str | None) -> Any:
@@ -317,7 +538,7 @@ def _open_tracking_store(config: RunConfig, workdir: Path, uri: str | None) -> A
 
 def _start_tracking(
     tracker: Any, config: RunConfig, record: RunRecord, recipe: str | None, data_info: dict[str, Any],
-    saved_config: dict[str, Any] | None,
+    saved_config: dict[str, Any] | None, parent_run: str | None = None,
 ) -> Any:
     from scrimmage.tracking.environment import environment_info
 
@@ -339,6 +560,8 @@ def _start_tracking(
         **{f"env.{k}": v for k, v in environment.items()},
         **config.tracking.tags,
     }
+    if parent_run:
+        tags["mlflow.parentRunId"] = parent_run  # MLflow's own nesting tag: the run shows under its parent
     tracker.start(meta["run_id"], tags, resume_run_id=resumed)
     if not resumed:
         tracker.log_params(flatten(config_to_dict(config)))
@@ -356,7 +579,7 @@ def _start_tracking(
     return tracker
 
 
-def _log_final(tracker: Any, result: RunResult, loop: TrainLoop) -> None:
+def _log_final(tracker: Any, result: RunResult, loop: Loop) -> None:
     final: dict[str, float] = {}
     if result.best["value"] is not None:
         final["best/" + result.best["metric"].replace("/", "_")] = result.best["value"]

@@ -6,7 +6,8 @@ from a dead one: a ``running`` record whose process is gone (killed, machine los
 ``killed``.
 
 Statuses: ``running``, ``finished``, ``interrupted`` (SIGINT/SIGTERM, checkpointed first),
-``failed`` (with its error), ``diverged`` (the loss went NaN/inf), ``killed`` (derived, see above).
+``failed`` (with its error), ``diverged`` (the loss went NaN/inf), ``aborted`` (stopped by its owner, nothing
+more written), ``pruned`` (a search stopped the trial), ``killed`` (derived, see above).
 A run that did not finish and has ``checkpoints/last.ckpt`` is resumable.
 """
 
@@ -25,7 +26,7 @@ from typing import Any
 from scrimmage.io import atomic_write_text
 from scrimmage.paths import runs_dir
 
-ENDED = ("finished", "interrupted", "failed", "diverged")
+ENDED = ("finished", "interrupted", "failed", "diverged", "aborted", "pruned")
 
 
 def now() -> str:
