@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scrimmage.config.loader import flatten
-from scrimmage.errors import CheckpointError
+from scrimmage.errors import ArgumentError, CheckpointError
 from scrimmage.paths import runs_dir
 
 # Keys that may change between the interrupted run and its resumption.
@@ -18,6 +18,8 @@ RESUMABLE_CALLBACK_OPTIONS = ("patience",)
 
 def resolve_checkpoint(target: str, workdir: Path) -> Path:
     """``target`` is a ``.ckpt`` file, a run id (folder under runs/) or an MLflow run id."""
+    if not str(target).strip():
+        raise ArgumentError("--resume needs a run id (see `scrimmage runs`) or a .ckpt path; it was empty.")
     if target.endswith(".ckpt"):
         path = Path(target).expanduser()
         if not path.is_file():

@@ -177,7 +177,7 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
             resume = run_id  # a re-claimed job continues where its run stopped
     checkpoint = resolve_checkpoint(resume, workdir) if resume else None
     saved = upgrade(read_checkpoint(checkpoint), checkpoint) if checkpoint is not None else None
-    saved_config = saved["config"] if saved is not None else None
+    saved_config = _normalised(saved["config"], checkpoint) if saved is not None else None
     if saved_config is not None:
         check_compatible(saved_config, config_to_dict(config))
 
@@ -285,6 +285,17 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
     except BaseException as exc:
         _end(record, tracker, chain, "failed", f"{type(exc).__name__}: {exc}", "FAILED")
         raise
+
+
+def _normalised(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A checkpoint's config with today's defaults filled in, so keys added since it was written (``loop``,
+    ``reports`` ...) do not count as changes."""
+    from scrimmage.config.loader import validate_config
+
+    try:
+        return config_to_dict(validate_config(dict(raw), source=f"the config inside {path}", check_files=False))
+    except ConfigError as exc:
+        raise CheckpointError(f"{exc} The checkpoint's config no longer validates; start a new run.") from None
 
 
 def _check_run_id(run_id: str) -> None:

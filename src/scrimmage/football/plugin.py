@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 def register() -> None:
-    import scrimmage.football.configs  # noqa: F401  (registers the datasets' schemas)
+    import scrimmage.football.configs
     import scrimmage.football.report_configs  # noqa: F401  (registers the reports)
     from scrimmage.config.registry import COMMANDS, PREDICTORS
 
