@@ -41,8 +41,10 @@ demo: install
 	$(VENV)/bin/scrimmage --workdir $(WORKDIR) data nfl
 	$(VENV)/bin/scrimmage --workdir $(WORKDIR) train recipes/nfl-pregame.yaml $(if $(wildcard ../shared/data/nfl_lines/spreadspoke_scores.csv),-o data.lines=../shared/data/nfl_lines/spreadspoke_scores.csv,)
 
+# The whole suite, slow tests included, across every core (pytest-xdist); the 15 slowest tests are listed
+# so a new expensive test shows up in the log (budget: README, "Development").
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --durations=15
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -1,13 +1,51 @@
-"""Session fixtures shared by all tests: the real NFL data ingested once, the shared betting lines."""
+"""Session fixtures shared by all tests: the real NFL data ingested once, the shared betting lines.
+
+The suite runs in parallel (``make test``: pytest-xdist, one process per core). Each process
+trains on one torch thread (two processes on two cores with default threading oversubscribe
+and run 10x slower), and children started by tests inherit that. On-disk fixtures that cost
+minutes are built once for all processes with :func:`built_once` (a file lock in the run's
+shared temp root), not once per process.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 LINES_CSV = SHARED_DATA / "nfl_lines" / "spreadspoke_scores.csv"
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # for child processes the tests start
+    os.environ.setdefault(_var, "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """``build(folder)`` run once per test session across all xdist processes; returns the folder.
+
+    The folder is only marked done when ``build`` returned, so a build that failed in one process is
+    retried by the next instead of being served half-made.
+    """
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # shared by the workers of this session
+    folder = root / f"shared-{name}"
+    with FileLock(str(folder) + ".lock"):
+        if not (folder / ".done").is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            build(folder)
+            (folder / ".done").write_text("ok")
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -19,12 +57,19 @@ def lines_csv() -> Path:
 
 @pytest.fixture(scope="session")
 def full_ingest(tmp_path_factory: pytest.TempPathFactory):
-    """The whole bundled data set ingested once (with lines when the shared CSV exists)."""
+    """The whole bundled data set ingested once (with lines when the shared CSV exists), shared by all processes."""
+    import pickle
+
     from scrimmage.football.ingest import ingest_nfl, load_nfl_table
 
-    workdir = tmp_path_factory.mktemp("nfl_full")
     lines = LINES_CSV if LINES_CSV.is_file() else None
-    summary = ingest_nfl(workdir, lines=lines, force=True)
+
+    def build(folder: Path) -> None:
+        summary = ingest_nfl(folder, lines=lines, force=True)
+        (folder / "summary.pickle").write_bytes(pickle.dumps(summary))
+
+    workdir = built_once(tmp_path_factory, "nfl_full", build)
+    summary = pickle.loads((workdir / "summary.pickle").read_bytes())
     tables = {name: load_nfl_table(workdir, name) for name in ("games", "drives", "plays")}
     return summary, tables, workdir
 
