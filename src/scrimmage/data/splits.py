@@ -98,6 +98,24 @@ def scaled(values: Tensor, mean: Tensor, std: Tensor) -> Tensor:
     return torch.sub(values.float(), mean).div_(std)
 
 
+_CHUNK = 1 << 20
+"""Windows checked at a time: the temporaries of a check stay small beside the base arrays."""
+
+
+def _first_crossing(start: Tensor, length: int, offsets: Tensor) -> tuple[int, int] | None:
+    """(window, group) of the first window that runs past the end of its group, if any."""
+    if len(offsets) <= 2:  # one group: the bounds check said it all
+        return None
+    for low in range(0, len(start), _CHUNK):
+        chunk = start[low : low + _CHUNK]
+        group = torch.searchsorted(offsets, chunk, right=True).sub_(1)
+        bad = (chunk + length) > offsets[group + 1]
+        if bool(bad.any()):
+            i = int(bad.nonzero()[0, 0])
+            return low + i, int(group[i])
+    return None
+
+
 def _batches(split: Split, batch_size: int) -> Iterator[dict[str, Tensor]]:
     for start in range(0, len(split), batch_size):
         yield split.take(slice(start, start + batch_size))
@@ -201,11 +219,9 @@ class WindowSplit:
                 bad = low if low < 0 else high
                 raise DataError(f"window start {bad} with length {length} reaches past the base rows "
                                 f"(0..{n_rows - 1}); starts must lie in 0..{n_rows - length}")
-            group = torch.searchsorted(offsets_t, start, right=True) - 1
-            crossing = start + length > offsets_t[group + 1]
-            if bool(crossing.any()):
-                i = int(crossing.nonzero()[0, 0])
-                g = int(group[i])
+            crossing = _first_crossing(start, length, offsets_t)
+            if crossing is not None:
+                i, g = crossing
                 rows_in_group = int(offsets_t[g + 1] - offsets_t[g])
                 why = (f"group {g} has {rows_in_group} rows, fewer than the window length {length}"
                        if rows_in_group < length else f"its group {g} ends at row {int(offsets_t[g + 1]) - 1}")
@@ -292,11 +308,11 @@ class WindowSplit:
     def covered(self) -> Tensor:
         """``[R]`` bool: base rows inside at least one window (what statistics are computed over)."""
         n_rows = int(next(iter(self.base.values())).shape[0])
-        delta = torch.zeros(n_rows + 1, dtype=torch.int32, device=self.start.device)
-        ones = torch.ones_like(self.start, dtype=torch.int32)
-        delta.index_add_(0, self.start, ones)
-        delta.index_add_(0, self.start + self.length, -ones)
-        return delta[:-1].cumsum(0) > 0
+        n, device = len(self.start), self.start.device
+        delta = torch.zeros(n_rows + 1, dtype=torch.int32, device=device)  # +1 where a window begins, -1 past its end
+        delta.index_add_(0, self.start, torch.ones(1, dtype=torch.int32, device=device).expand(n))
+        delta[self.length :].index_add_(0, self.start, torch.full((1,), -1, dtype=torch.int32, device=device).expand(n))
+        return delta.cumsum_(0)[:-1] > 0
 
     def feature_stats(self, key: str = "x", mask: str | None = None) -> tuple[Tensor, Tensor]:
         """Over the covered base rows of ``key``, each counted once (real rows only where the base array
