@@ -152,7 +152,7 @@ class RunConfig(Section):
     @model_validator(mode="after")
     def _monitor_is_computed(self) -> RunConfig:
         """Checked here (not only when the run starts) when the task can name its metrics from the config."""
-        names_for = getattr(self.task, "metric_names", None)
+        names_for = getattr(self.task, "expected_metrics", None)  # optional on a task's schema
         names = names_for(self.data) if names_for is not None else None
         if names is None:
             return self

@@ -1,8 +1,9 @@
-"""Fast in-memory batching: a dataset is a dict of tensors; a batch is an index slice.
+"""Fast in-memory batching: a split holds tensors (or base arrays it gathers from); a batch is an index slice.
 
 Small tabular/sequence models are bound by per-step overhead, so we never collate samples in
-Python: every split is moved to the device once, and each batch is ``tensor[idx]`` for an index
-slice of a per-epoch permutation. The permutation is a pure function of ``(seed, epoch)``, so the
+Python: every split is moved to the device once, and each batch is ``split.take(idx)`` (``tensor[idx]``
+for a :class:`TensorSplit`, a gather of windows for a :class:`WindowSplit`; see :mod:`scrimmage.data.splits`)
+for an index slice of a per-epoch permutation. The permutation is a pure function of ``(seed, epoch)``, so the
 data-order state is just ``(epoch, batch position)`` and resuming mid-epoch replays the exact order.
 (torch's DataLoader would collate per sample and keep its order state inside worker iterators.)
 """
@@ -17,31 +18,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-
-@dataclass
-class TensorSplit:
-    """One split: tensors sharing their first dimension (e.g. ``x``, ``cat``, ``y``)."""
-
-    tensors: dict[str, Tensor]
-
-    def __post_init__(self) -> None:
-        sizes = {name: int(t.shape[0]) for name, t in self.tensors.items()}
-        if len(set(sizes.values())) > 1:
-            raise ValueError(f"tensors in a split must share their first dimension, got {sizes}")
-
-    def __len__(self) -> int:
-        return int(next(iter(self.tensors.values())).shape[0]) if self.tensors else 0
-
-    def to(self, device: torch.device | str) -> TensorSplit:
-        return TensorSplit({k: v.to(device) for k, v in self.tensors.items()})
-
-    def take(self, index: Tensor | slice) -> dict[str, Tensor]:
-        return {k: v[index] for k, v in self.tensors.items()}
-
-    def batches(self, batch_size: int) -> Iterator[dict[str, Tensor]]:
-        """Sequential batches (evaluation)."""
-        for start in range(0, len(self), batch_size):
-            yield self.take(slice(start, start + batch_size))
+from scrimmage.data.splits import Split, TensorSplit, WindowSplit
 
 
 @dataclass(frozen=True)
@@ -84,7 +61,8 @@ class InputSpec:
 class DataBundle:
     """A built dataset: splits, the input spec and dataset facts for tracking and reports."""
 
-    splits: dict[str, TensorSplit]
+    splits: dict[str, Split]
+    """``train``, ``val`` and ``test`` (any :class:`~scrimmage.data.splits.Split`: in memory or windowed)."""
     spec: InputSpec
     info: dict[str, Any] = field(default_factory=dict)
     frames: dict[str, Any] = field(default_factory=dict)
@@ -151,3 +129,5 @@ class EpochOrder:
             raise ValueError(f"data order seed mismatch: checkpoint {state['seed']} vs config {self.seed}")
         self.epoch, self.position = int(state["epoch"]), int(state["position"])
 
+
+__all__ = ["DataBundle", "EpochOrder", "InputSpec", "Split", "TensorSplit", "WindowSplit"]

@@ -1,4 +1,5 @@
-"""Optimizers and LR schedules from their schemas (torch.optim; schedules stepped per step, epoch or metric)."""
+"""LR schedules from their schemas (torch.optim; stepped per step, epoch or metric); optimizers build themselves
+(:mod:`scrimmage.engine.optim_configs`)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,6 @@ from typing import Any
 
 import torch
 from torch import nn
-
-from scrimmage.errors import ConfigError
-
-
-def build_optimizer(params: Any, cfg: Any) -> torch.optim.Optimizer:
-    # foreach: one fused kernel per op over all parameters instead of a Python loop per tensor;
-    # torch only turns it on by default on CUDA, yet small models on CPU gain the most.
-    if cfg.name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas, foreach=True)
-    if cfg.name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=cfg.betas, foreach=True)
-    if cfg.nesterov and cfg.momentum == 0:
-        raise ConfigError("optim.nesterov needs optim.momentum > 0")
-    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay, momentum=cfg.momentum,
-                           nesterov=cfg.nesterov, foreach=True)
 
 
 @dataclass

@@ -1,6 +1,9 @@
 """Optimizers (``optim.name``) and learning-rate schedules (``scheduler.name``), each with its own options.
 
-Schemas only; ``build`` imports torch on call (see :mod:`scrimmage.engine.optim`).
+Schemas only; ``build`` imports torch on call. Each optimizer schema builds its own torch
+optimizer (a new one is one registered class), always with ``foreach=True``: one fused kernel
+per op over all parameters instead of a Python loop per tensor; torch only turns it on by
+default on CUDA, yet small models on CPU gain the most.
 """
 
 from __future__ import annotations
@@ -24,9 +27,8 @@ class OptimizerConfig(Component):
     weight_decay: FiniteFloat = Field(1e-4, ge=0, description="Weight decay.")
 
     def build(self, params: Any) -> Any:
-        from scrimmage.engine.optim import build_optimizer
-
-        return build_optimizer(params, self)
+        """The torch optimizer over ``params``."""
+        raise NotImplementedError(f"optimizer {self.name!r} does not say how to build itself")
 
 
 @OPTIMIZERS.register
@@ -36,6 +38,11 @@ class AdamWConfig(OptimizerConfig):
     name: Literal["adamw"] = "adamw"
     betas: Betas = Field((0.9, 0.999), description="Adam betas, each in [0, 1).")
 
+    def build(self, params: Any) -> Any:
+        import torch
+
+        return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, betas=self.betas, foreach=True)
+
 
 @OPTIMIZERS.register
 class AdamConfig(OptimizerConfig):
@@ -43,6 +50,11 @@ class AdamConfig(OptimizerConfig):
 
     name: Literal["adam"] = "adam"
     betas: Betas = Field((0.9, 0.999), description="Adam betas, each in [0, 1).")
+
+    def build(self, params: Any) -> Any:
+        import torch
+
+        return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay, betas=self.betas, foreach=True)
 
 
 @OPTIMIZERS.register
@@ -52,6 +64,16 @@ class SGDConfig(OptimizerConfig):
     name: Literal["sgd"] = "sgd"
     momentum: FiniteFloat = Field(0.9, ge=0, lt=1, description="Momentum.")
     nesterov: bool = Field(False, description="Nesterov momentum (needs momentum > 0).")
+
+    def build(self, params: Any) -> Any:
+        import torch
+
+        from scrimmage.errors import ConfigError
+
+        if self.nesterov and self.momentum == 0:
+            raise ConfigError("optim.nesterov needs optim.momentum > 0")
+        return torch.optim.SGD(params, lr=self.lr, weight_decay=self.weight_decay, momentum=self.momentum,
+                               nesterov=self.nesterov, foreach=True)
 
 
 class ScheduleConfig(Component):

@@ -386,7 +386,7 @@ class HierarchicalTaskConfig(Component):
 
         return HierarchicalTask(spec, self)
 
-    def metric_names(self, data: Component) -> list[str] | None:
+    def expected_metrics(self, data: Component) -> list[str] | None:
         return [f"val/{name}" for name in HIERARCHICAL_METRICS]
 
     def loss_weight_names(self, data: Component) -> list[str] | None:

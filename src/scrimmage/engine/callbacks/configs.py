@@ -7,7 +7,8 @@ plateau schedule and the phases' patience all watch the one ``monitor`` section.
 
 A callback's schema may declare ``check_config(run_config)`` (checks against the rest of the recipe
 at load time, raising ValueError) and ``check_task(task)`` (checks that need the built task, run
-before anything is written, raising ConfigError).
+before anything is written, raising ConfigError; optional task capabilities are checked there as
+the protocols of :mod:`scrimmage.engine.tasks.base`, e.g. ``LossWeighted``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from scrimmage.errors import ConfigError
 if TYPE_CHECKING:
     from scrimmage.config.schema import RunConfig
     from scrimmage.engine.events import Callback
+    from scrimmage.engine.tasks.base import Task
 
 
 @CALLBACKS.register
@@ -126,24 +128,25 @@ class PhasesConfig(Component):
             if needed > config.trainer.epochs:
                 raise ValueError(f"the phases last {needed} epochs but trainer.epochs is {config.trainer.epochs}; "
                                  f"set trainer.epochs: {needed} (or more) so the last phase is not cut short")
-        names_for = getattr(config.task, "loss_weight_names", None)
+        names_for = getattr(config.task, "loss_weight_names", None)  # optional on a task's schema
         valid = names_for(config.data) if names_for is not None else None
         if valid is not None:
             self._check_weight_names(valid)
 
-    def check_task(self, task: Any) -> None:
-        """What needs the built task (run before anything is written)."""
+    def check_task(self, task: Task) -> None:
+        """What needs the built task (run before anything is written): loss weights need a :class:`LossWeighted` task."""
+        from scrimmage.engine.tasks.base import LossWeighted
+
         if not any(p.loss_weights for p in self.phases):
             return
-        if not hasattr(task, "set_loss_weights"):
-            raise ConfigError(f"callbacks phases: task {task.name} has no loss weights to set (no set_loss_weights); "
-                              "remove loss_weights from the phases or use a task that has named loss parts")
-        names_for = getattr(task, "loss_weight_names", None)
-        if names_for is not None:
-            try:
-                self._check_weight_names(names_for())
-            except ValueError as exc:
-                raise ConfigError(f"callbacks phases: {exc}") from None
+        if not isinstance(task, LossWeighted):
+            raise ConfigError(f"callbacks phases: task {task.name} has no loss weights to set (it is not LossWeighted: "
+                              "no loss_weight_names/set_loss_weights); remove loss_weights from the phases or use a "
+                              "task that has named loss parts")
+        try:
+            self._check_weight_names(task.loss_weight_names())
+        except ValueError as exc:
+            raise ConfigError(f"callbacks phases: {exc}") from None
 
     def _check_weight_names(self, valid: list[str]) -> None:
         for phase in self.phases:
@@ -202,7 +205,7 @@ class AlertsConfig(Component):
 
     def check_config(self, config: RunConfig) -> None:
         """Rule metrics against what the task reports, when the config alone can name its metrics."""
-        names_for = getattr(config.task, "metric_names", None)
+        names_for = getattr(config.task, "expected_metrics", None)  # optional on a task's schema
         names = names_for(config.data) if names_for is not None else None
         if names:
             try:
@@ -210,10 +213,9 @@ class AlertsConfig(Component):
             except ValueError as exc:
                 raise ValueError(f"callbacks alerts: {exc}") from None
 
-    def check_task(self, task: Any) -> None:
+    def check_task(self, task: Task) -> None:
         """Rule metrics against the built task's validation metrics (run before anything is written)."""
-        names_for = getattr(task, "metric_names", None)
-        names = names_for("val") if names_for is not None else None
+        names = task.metric_names("val")
         if names:
             try:
                 self._check_metric_names(names)

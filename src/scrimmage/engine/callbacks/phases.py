@@ -29,7 +29,7 @@ per-parameter curvature it has learned, and the first steps of every phase then 
 by a cold second moment; a warm restart after a resume is unnecessary because checkpoints hold
 the optimizer state, so a resumed run continues exactly as if it had not stopped.
 
-**Loss weights.** Each phase's ``loss_weights`` go to the task's optional ``set_loss_weights``
+**Loss weights.** Each phase's ``loss_weights`` go to the task's ``set_loss_weights`` (a ``LossWeighted`` task)
 (regression: per target; names the phase leaves out keep the loss's own weights, so every phase's
 weights are its own, not the previous phase's). Unknown names are config errors: at load time when
 the dataset declares its targets, otherwise when the task is built, before anything is written.
@@ -55,7 +55,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from time import monotonic
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scrimmage.engine.callbacks.early_stopping import is_improvement
 from scrimmage.engine.events import Callback, Context, LoopState
@@ -64,6 +64,7 @@ from scrimmage.errors import ConfigError
 if TYPE_CHECKING:
     from scrimmage.config.schema import RunConfig
     from scrimmage.engine.callbacks.configs import PhasesConfig
+    from scrimmage.engine.tasks.base import LossWeighted
 
 
 def phase_lr(step: int, initial: float, peak: float, final: float, warmup_steps: int, decay_steps: int) -> float:
@@ -247,8 +248,8 @@ class Phases(Callback):
         """Make the optimizer and task match the current phase and position (fresh start, resume, next phase)."""
         phase = self.phase
         assert phase is not None
-        if self.weighs_losses:
-            state.task.set_loss_weights(phase.loss_weights)
+        if self.weighs_losses:  # the task is LossWeighted: checked when the run was built (PhasesConfig.check_task)
+            cast("LossWeighted", state.task).set_loss_weights(phase.loss_weights)
         self._set_lr(state, phase.lr(self.step_in_phase))
 
     @staticmethod

@@ -4,6 +4,15 @@ A task wraps the network for the data's spec (input scaling, target scaling wher
 computes the training loss, evaluates a split into metrics and predictions, names the metrics an
 epoch reports, and builds the result report (the model beside its baselines) that the CLI prints
 and ``--json`` emits without knowing the domain. The loop is typed against :class:`Task` only.
+
+Optional capabilities are small named protocols, checked once where a task is built or a
+component that needs one is checked against it (``isinstance(task, LossWeighted)``), never probed
+with ``getattr``/``hasattr`` along the way:
+
+* :class:`LossWeighted`: named loss parts whose weights a curriculum phase sets.
+* :class:`Stateful`: task state beyond the model's weights, saved in a checkpoint under ``task_state``.
+* :class:`Closable`: holds resources (files, processes, pools) to release when the run ends.
+* :class:`TaskCallbacks`: the task takes part in the loop's events like a callback (``on_epoch_end`` ...).
 """
 
 from __future__ import annotations
@@ -15,7 +24,9 @@ if TYPE_CHECKING:
     import numpy as np
     from torch import Tensor, nn
 
-    from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+    from scrimmage.data.datamodule import DataBundle, InputSpec
+    from scrimmage.data.splits import Split
+    from scrimmage.engine.events import Context, LoopState
 
 
 @dataclass
@@ -73,20 +84,23 @@ class Task(Protocol):
     def n_outputs(self) -> int:
         """Width of the network's output layer."""
 
-    def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
+    def default_loss(self) -> dict[str, Any]:
+        """The loss config used when the recipe names none (e.g. ``{"name": "cross_entropy"}``)."""
+
+    def build_model(self, net: nn.Module, train: Split | None) -> nn.Module:
         """Wrap ``net`` so it takes raw inputs and returns real units / logits; statistics from ``train``
         (None when rebuilding from a checkpoint, whose buffers then fill them)."""
 
-    def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
+    def setup_training(self, loss_config: Any, train: Split) -> None:
         """Build the loss (class weights and the like come from the training split)."""
 
-    def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
+    def prepare(self, model: nn.Module, split: Split) -> Split:
         """The split as the training loss wants it (scaled once, not per step)."""
 
     def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """Loss of a prepared batch and its detached parts (per target, per head ...)."""
 
-    def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
+    def evaluate(self, model: nn.Module, split: Split, batch_size: int, prefix: str) -> Evaluation:
         """Metrics and predictions of a raw split."""
 
     def metric_names(self, prefix: str = "val") -> list[str]:
@@ -100,6 +114,44 @@ class Task(Protocol):
 
     def decode(self, outputs: Tensor) -> dict[str, np.ndarray]:
         """Model outputs (from ``model(batch)``) → named prediction columns."""
+
+
+@runtime_checkable
+class LossWeighted(Protocol):
+    """Named loss parts (targets, levels) whose weights a curriculum phase sets while training."""
+
+    def loss_weight_names(self) -> list[str]:
+        """The names :meth:`set_loss_weights` accepts."""
+
+    def set_loss_weights(self, weights: dict[str, float]) -> None:
+        """Weights from now on; parts not named keep the recipe's own (``{}`` restores them all)."""
+
+
+@runtime_checkable
+class Stateful(Protocol):
+    """Task state beyond the model's weights (fitted calibration, running statistics), saved under ``task_state``."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """What a checkpoint saves (plain data and tensors)."""
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`state_dict` gave."""
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Holds resources (files, worker processes, pools) released when the run ends, however it ends."""
+
+    def close(self) -> None:
+        """Release them; safe to call more than once."""
+
+
+@runtime_checkable
+class TaskCallbacks(Protocol):
+    """Takes part in the loop's events like a callback (the runner puts the task in the callback chain)."""
+
+    def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
+        """After validation, with the epoch's metrics in ``state.metrics`` (other hooks as on :class:`Callback`)."""
 
 
 def named(metrics: dict[str, float], prefix: str) -> dict[str, float]:

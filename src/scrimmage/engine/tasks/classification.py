@@ -18,10 +18,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.data.datamodule import DataBundle, InputSpec
+from scrimmage.data.splits import Split
 from scrimmage.engine.tasks.base import Evaluation, Report, named
 from scrimmage.engine.tasks.configs import classification_metric_names
-from scrimmage.engine.tasks.scaling import Standardized, real_steps, real_targets, unwrap
+from scrimmage.engine.tasks.scaling import Standardized, mask_key, real_steps, real_targets, unwrap
 from scrimmage.errors import ConfigError, DataError
 from scrimmage.metrics.classification import binary_metrics, confusion_matrix, log_loss, multiclass_metrics
 
@@ -55,18 +56,18 @@ class ClassificationTask:
     def default_loss(self) -> dict[str, Any]:
         return {"name": "cross_entropy"}
 
-    def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
+    def build_model(self, net: nn.Module, train: Split | None) -> nn.Module:
         model = Standardized(net, self.spec.n_features, None)
         if train is not None:
-            model.fit(train.tensors["x"], mask=train.tensors.get("mask"))
+            model.fit_split(train)
         return model
 
-    def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
+    def setup_training(self, loss_config: Any, train: Split) -> None:
         from scrimmage.losses.configs import LossInfo
 
         if getattr(loss_config, "kind", "") != "classification":
             raise ConfigError(f"loss.name '{loss_config.name}' is not a classification loss; use cross_entropy or focal.")
-        y = real_targets(train.tensors, self.target_dims)
+        y = real_targets(train, self.target_dims)
         self._check_targets(y, "train")
         self.class_weights = self._class_weights(y)
         self.loss = loss_config.build(LossInfo(self.mode, self.spec.target_names, self.classes, self.class_weights))
@@ -95,12 +96,10 @@ class ClassificationTask:
         weights = len(y) / (len(self.classes) * counts.clamp_min(1))
         return tuple(float(w) for w in weights)
 
-    def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
+    def prepare(self, model: nn.Module, split: Split) -> Split:
         scaler = unwrap(model)
         with torch.no_grad():
-            tensors = dict(split.tensors)
-            tensors["x"] = scaler.scale_inputs(tensors["x"].float())
-        return TensorSplit(tensors)
+            return split.standardized("x", scaler.x_mean, scaler.x_std)
 
     def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         return self.loss(*real_steps(model(batch, prepared=True), batch["y"], batch.get("mask"), self.target_dims))
@@ -116,10 +115,11 @@ class ClassificationTask:
         return torch.cat([1 - prob, prob], dim=1) if self.mode == "binary" else prob
 
     @torch.no_grad()
-    def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
+    def evaluate(self, model: nn.Module, split: Split, batch_size: int, prefix: str) -> Evaluation:
         logits = [model(batch).float() for batch in split.batches(batch_size)]
         out = torch.cat(logits) if logits else torch.empty(0, self.n_outputs())
-        out, target = real_steps(out, split.tensors["y"], split.tensors.get("mask"), self.target_dims)
+        mask = mask_key(split)
+        out, target = real_steps(out, split.column("y"), split.column(mask) if mask else None, self.target_dims)
         metrics: dict[str, float] = {}
         if self.loss is not None and len(target):
             metrics["loss"] = float(self.loss(out, target)[0])
@@ -150,7 +150,7 @@ class ClassificationTask:
         rows = {"model": model_row}
         extras: dict[str, Any] = {"classes": list(self.classes), "ece_bins": self.ece_bins}
         if self.mode != "multilabel":
-            train_y = real_targets(data.splits["train"].tensors, self.target_dims).long()
+            train_y = real_targets(data.splits["train"], self.target_dims).long()
             freq = torch.bincount(train_y, minlength=len(self.classes)).float()
             freq = freq / freq.sum()
             prior = freq.expand(n, -1).clone()

@@ -1,4 +1,11 @@
-"""Task options by ``task.name``. ``build(spec)`` makes the task for the data's input spec."""
+"""Task options by ``task.name``. ``build(spec)`` makes the task for the data's input spec.
+
+A task's schema may also declare, for checks at load time before any data is built,
+``expected_metrics(data_config) -> list | None`` (the validation metrics an epoch will report, or
+None when only the built task knows) and ``loss_weight_names(data_config) -> list | None`` (the
+names a phase's ``loss_weights`` may use). The built task names its metrics with
+``Task.metric_names(prefix)``.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +45,7 @@ class RegressionTaskConfig(Component):
 
         return RegressionTask(spec)
 
-    def metric_names(self, data: Component) -> list[str] | None:
+    def expected_metrics(self, data: Component) -> list[str] | None:
         """What an epoch reports, when the dataset declares its targets without being built."""
         targets = getattr(data, "targets", lambda: None)()
         return regression_metric_names(tuple(targets)) if targets else None
@@ -68,7 +75,7 @@ class ClassificationTaskConfig(Component):
 
         return ClassificationTask(spec, self.mode, self.class_weights, self.ece_bins)
 
-    def metric_names(self, data: Component) -> list[str] | None:
+    def expected_metrics(self, data: Component) -> list[str] | None:
         """Binary mode adds f1/precision/recall/brier; with mode auto that needs the class count."""
         if self.mode == "auto":
             classes = getattr(data, "class_names", lambda: None)()

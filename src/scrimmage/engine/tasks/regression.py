@@ -17,10 +17,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+from scrimmage.data.datamodule import DataBundle, InputSpec
+from scrimmage.data.splits import Split
 from scrimmage.engine.tasks.base import Evaluation, Report, named
 from scrimmage.engine.tasks.configs import regression_metric_names
-from scrimmage.engine.tasks.scaling import Standardized, real_steps, real_targets, unwrap
+from scrimmage.engine.tasks.scaling import Standardized, mask_key, real_steps, real_targets, unwrap
 from scrimmage.errors import ConfigError
 from scrimmage.metrics.regression import regression_metrics
 
@@ -39,13 +40,13 @@ class RegressionTask:
     def default_loss(self) -> dict[str, Any]:
         return {"name": "mse"}
 
-    def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
+    def build_model(self, net: nn.Module, train: Split | None) -> nn.Module:
         model = Standardized(net, self.spec.n_features, len(self.target_names))
         if train is not None:
-            model.fit(train.tensors["x"], train.tensors["y"], train.tensors.get("mask"))
+            model.fit_split(train)
         return model
 
-    def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
+    def setup_training(self, loss_config: Any, train: Split) -> None:
         from scrimmage.losses.configs import LossInfo
 
         if getattr(loss_config, "kind", "") != "regression":
@@ -71,13 +72,11 @@ class RegressionTask:
             raise ConfigError(f"loss weights must be >= 0 with a positive sum, got {dict(zip(self.target_names, vector, strict=True))}.")
         self.loss.weights = torch.tensor(vector, device=self.loss.weights.device)
 
-    def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
+    def prepare(self, model: nn.Module, split: Split) -> Split:
         scaler = unwrap(model)
         with torch.no_grad():
-            tensors = dict(split.tensors)
-            tensors["x"] = scaler.scale_inputs(tensors["x"].float())
-            tensors["y"] = scaler.scale_targets(tensors["y"].float())
-        return TensorSplit(tensors)
+            scaled = split.standardized("x", scaler.x_mean, scaler.x_std)
+            return scaled.standardized("y", scaler.target_mean, scaler.target_std)
 
     def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         return self.loss(*real_steps(model(batch, prepared=True), batch["y"], batch.get("mask"), 1))
@@ -86,15 +85,16 @@ class RegressionTask:
         return regression_metric_names(self.target_names, prefix)
 
     @torch.no_grad()
-    def predict(self, model: nn.Module, split: TensorSplit, batch_size: int) -> Tensor:
+    def predict(self, model: nn.Module, split: Split, batch_size: int) -> Tensor:
         outputs = [model(batch).float() for batch in split.batches(batch_size)]
         return torch.cat(outputs) if outputs else torch.empty(0, len(self.target_names))
 
     @torch.no_grad()
-    def evaluate(self, model: nn.Module, split: TensorSplit, batch_size: int, prefix: str) -> Evaluation:
+    def evaluate(self, model: nn.Module, split: Split, batch_size: int, prefix: str) -> Evaluation:
         scaler = unwrap(model)
         pred = self.predict(model, split, batch_size)
-        pred, target = real_steps(pred, split.tensors["y"].float(), split.tensors.get("mask"), 1)
+        mask = mask_key(split)
+        pred, target = real_steps(pred, split.column("y").float(), split.column(mask) if mask else None, 1)
         metrics = {f"{prefix}/loss": float(self.loss(scaler.scale_targets(pred), scaler.scale_targets(target))[0])} if self.loss else {}
         metrics.update(named(regression_metrics(pred, target, self.target_names), prefix))
         return Evaluation(metrics, pred, target)
@@ -102,7 +102,7 @@ class RegressionTask:
     def report(self, data: DataBundle, split: str, evaluation: Evaluation) -> Report:
         prefix = f"{split}/"
         model_row = {k.removeprefix(prefix): v for k, v in evaluation.metrics.items()} | {"n": len(evaluation.targets)}
-        train_mean = real_targets(data.splits["train"].tensors, 1).float().mean(0)
+        train_mean = real_targets(data.splits["train"], 1).float().mean(0)
         mean_pred = train_mean.expand_as(evaluation.targets)
         baseline = regression_metrics(mean_pred, evaluation.targets, self.target_names) | {"n": len(evaluation.targets)}
         columns = {"n": "n"} | {f"{t}_{kind}": f"{t} {kind}" for t in self.target_names for kind in ("rmse", "mae")}

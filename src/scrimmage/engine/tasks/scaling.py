@@ -19,22 +19,20 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from scrimmage.data.splits import EPS, Split, tensor_stats
 from scrimmage.errors import DataError
 
-EPS = 1e-6
+__all__ = ["EPS", "Standardized", "feature_stats", "mask_key", "real_rows", "real_steps", "real_targets", "unwrap"]
 
 
 def feature_stats(x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """Per-feature mean and std over rows (and time steps of ``[N, T, F]`` sequences, where ``mask`` is true)."""
-    x = x.float()
-    if x.dim() > 2:
-        rows = x.reshape(-1, x.shape[-1])
-        if mask is not None:
-            rows = rows[mask.reshape(-1).bool()]
-        x = rows
-    if x.shape[0] < 2:
-        return torch.zeros(x.shape[-1]), torch.ones(x.shape[-1])
-    return x.mean(0), x.std(0).clamp_min(EPS)
+    return tensor_stats(x, mask)
+
+
+def mask_key(split: Split) -> str | None:
+    """``"mask"`` where the split holds real-step flags, else None (every step real)."""
+    return "mask" if "mask" in split.keys() else None
 
 
 def is_per_step(target: Tensor, target_dims: int) -> bool:
@@ -62,10 +60,13 @@ def real_steps(pred: Tensor, target: Tensor, mask: Tensor | None, target_dims: i
     return real_rows(pred, mask), real_rows(target, mask)
 
 
-def real_targets(tensors: dict[str, Tensor], target_dims: int) -> Tensor:
+def real_targets(split: Split, target_dims: int) -> Tensor:
     """A split's targets as rows (real steps of per-step targets)."""
-    y = tensors["y"]
-    return real_rows(y, tensors.get("mask")) if is_per_step(y, target_dims) else y
+    y = split.column("y")
+    if not is_per_step(y, target_dims):
+        return y
+    mask = mask_key(split)
+    return real_rows(y, split.column(mask) if mask is not None else None)
 
 
 class Standardized(nn.Module):
@@ -93,6 +94,18 @@ class Standardized(nn.Module):
             y = y.float()
             self.target_mean.copy_(y.mean(0))
             self.target_std.copy_(y.std(0).clamp_min(EPS))
+        return self
+
+    def fit_split(self, train: Split) -> Standardized:
+        """:meth:`fit` from a split's own statistics (over its underlying rows: a windowed split is not expanded)."""
+        mask = mask_key(train)
+        mean, std = train.feature_stats("x", mask)
+        self.x_mean.copy_(mean)
+        self.x_std.copy_(std)
+        if self.scales_targets:  # per-step targets [N, T, K]: real steps only, like the inputs
+            mean, std = train.feature_stats("y", mask)
+            self.target_mean.copy_(mean)
+            self.target_std.copy_(std)
         return self
 
     def scale_inputs(self, x: Tensor) -> Tensor:

@@ -219,9 +219,9 @@ def build_games_dataset(
     out_info = {
         "dataset_version": tables.dataset_version,
         "n_games": {name: len(split) for name, split in splits.items()},
-        "n_plays": {name: int(split.tensors["mask"].sum()) for name, split in splits.items()},
+        "n_plays": {name: int(split.column("mask").sum()) for name, split in splits.items()},
         "longest_game": {"plays": int(lengths[longest_row]), "game_id": str(game_frame["game_id"].iloc[longest_row])},
-        "steps_per_split": {name: int(split.tensors["mask"].shape[1]) for name, split in splits.items()},
+        "steps_per_split": {name: int(split.shape("mask")[1]) for name, split in splits.items()},
         "n_features": len(features),
         "feature_columns": features,
         "classes": list(classes),
@@ -306,7 +306,7 @@ def build_cfb_games(cfg: CfbGamesConfig, workdir: Path) -> DataBundle:
         info.setdefault("neutral_site_games", {})[name] = int(frame["neutral_site"].sum())
         info.setdefault("games_with_line", {})[name] = int(frame["spread_home"].notna().sum())
     classes = list(bundle.spec.class_names)
-    counts = {name: np.bincount(split.tensors["play_type"][split.tensors["mask"]].numpy(), minlength=len(classes))
+    counts = {name: np.bincount(split.column("play_type")[split.column("mask")].numpy(), minlength=len(classes))
               for name, split in bundle.splits.items()}
     majority = int(counts["train"].argmax())  # the play-type baseline: always the training weeks' commonest call
     info["play_type_counts"] = {name: dict(zip(classes, c.tolist(), strict=True)) for name, c in counts.items()}
@@ -317,8 +317,8 @@ def build_cfb_games(cfg: CfbGamesConfig, workdir: Path) -> DataBundle:
         info["teams"] = {"min_team_games": cfg.min_team_games, "with_embedding": len(vocabulary) - 1,
                          "unknown_id": vocabulary.index(UNKNOWN_TEAM), "unknown_play_share": {}}
         for name, split in bundle.splits.items():
-            real = split.tensors["mask"]
-            share = (split.tensors["cat"][..., :2][real] == 0).float().mean()
+            real = split.column("mask")
+            share = (split.column("cat")[..., :2][real] == 0).float().mean()
             info["teams"]["unknown_play_share"][name] = round(float(share), 4)
     return bundle
 

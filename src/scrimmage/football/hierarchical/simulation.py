@@ -30,7 +30,7 @@ def test_games_frame(bundle: DataBundle, split: str) -> pd.DataFrame:
     frame = bundle.frames[split].reset_index(drop=True)
     names = list(bundle.spec.feature_names)
     pregame = [i for i, name in enumerate(names) if name not in _PLAY_FEATURES]
-    first_snap = bundle.splits[split].tensors["x"][:, 0, :].float().cpu().numpy()
+    first_snap = bundle.splits[split].column("x")[:, 0, :].float().cpu().numpy()
     values = pd.DataFrame(first_snap[:, pregame], columns=[names[i] for i in pregame])
     keep = frame[["game_id", "season", "season_type", "week", "home_team", "away_team"]]
     return pd.concat([keep, values], axis=1).set_index("game_id")

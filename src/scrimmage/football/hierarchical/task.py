@@ -92,7 +92,7 @@ class HierarchicalTask:
     def build_model(self, net: nn.Module, train: TensorSplit | None) -> nn.Module:
         model = HierarchicalModel(net, self.spec.n_features)
         if train is not None:
-            model.fit_all(train.tensors)
+            model.fit_all(train.take(slice(None)))
         return model
 
     def setup_training(self, loss_config: Any, train: TensorSplit) -> None:
@@ -101,7 +101,7 @@ class HierarchicalTask:
         if getattr(loss_config, "kind", "") != "hierarchical":
             raise ConfigError(f"loss.name '{loss_config.name}' does not fit task nfl-hierarchical; use loss.name: nfl-hierarchical.")
         self.loss = loss_config.build(LossInfo("hierarchical", self.spec.target_names, self.classes))
-        self.loss.fit(train.tensors)
+        self.loss.fit(train.take(slice(None)))
 
     def loss_weight_names(self) -> list[str]:
         return list(LEVELS)
@@ -118,7 +118,7 @@ class HierarchicalTask:
 
     def prepare(self, model: nn.Module, split: TensorSplit) -> TensorSplit:
         with torch.no_grad():
-            return TensorSplit(unwrap(model).prepare_targets(split.tensors))
+            return TensorSplit(unwrap(model).prepare_targets(split.take(slice(None))))
 
     def training_loss(self, model: nn.Module, batch: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         batch = trim(batch)
@@ -187,7 +187,7 @@ class HierarchicalTask:
                 getattr(scaler, name).copy_(value.to(getattr(scaler, name).device))
             scaler.calibrated.fill_(1.0)
         pregame = cat["pregame"].double()
-        truth = split.tensors["game_points"].double().cpu()
+        truth = split.column("game_points").double().cpu()
         games = score_games(truth[:, 0].numpy(), truth[:, 1].numpy(), pregame[:, 0].numpy(), pregame[:, 1].numpy(),
                             pregame[:, 2].numpy(), pregame[:, 3].numpy())
         flags_p, flags_t = cat["flags_p"].numpy(), cat["flags_t"].numpy()
