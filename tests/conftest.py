@@ -10,6 +10,7 @@ shared temp root), not once per process.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -68,8 +69,11 @@ def full_ingest(tmp_path_factory: pytest.TempPathFactory):
         summary = ingest_nfl(folder, lines=lines, force=True)
         (folder / "summary.pickle").write_bytes(pickle.dumps(summary))
 
-    workdir = built_once(tmp_path_factory, "nfl_full", build)
-    summary = pickle.loads((workdir / "summary.pickle").read_bytes())
+    shared = built_once(tmp_path_factory, "nfl_full", build)
+    # each process trains in its own copy (tests find "the newest run" in it); the 31 MB copy takes well under a second
+    workdir = tmp_path_factory.mktemp("nfl_full")
+    shutil.copytree(shared / "data", workdir / "data")
+    summary = pickle.loads((shared / "summary.pickle").read_bytes())
     tables = {name: load_nfl_table(workdir, name) for name in ("games", "drives", "plays")}
     return summary, tables, workdir
 

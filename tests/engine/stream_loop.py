@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import torch
+from pydantic import Field
 
 from scrimmage.config.registry import LOOPS, Component
 from scrimmage.engine.events import Event, LoopState
@@ -20,8 +21,8 @@ class StreamLoopConfig(Component):
     """Optimizer steps over randomly sampled batches; a validation round every validate_every steps (tests)"""
 
     name: Literal["stream"] = "stream"
-    steps: int = 40
-    validate_every: int = 10
+    steps: int = Field(40, description="Optimizer steps in all.")
+    validate_every: int = Field(10, description="Validate (a round: checkpoints, tracking, early stopping) every N steps.")
 
     def build(self) -> Any:
         return lambda config, fabric, model, task, data: StreamLoop(self, config, fabric, model, task, data)

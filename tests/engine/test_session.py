@@ -233,3 +233,51 @@ def test_a_second_loop_runs_from_the_cli_with_json(tmp_path):
     assert outcome.exit_code == 0, outcome.output
     payload = json.loads(outcome.stdout.strip().splitlines()[-1])
     assert payload["epochs_completed"] == 4 and payload["test"]
+
+
+# ---- a task with hooks and state joins the run ------------------------------------------------
+from typing import Literal  # noqa: E402
+
+from scrimmage.config.registry import TASKS  # noqa: E402
+from scrimmage.engine.tasks.configs import RegressionTaskConfig  # noqa: E402
+from scrimmage.engine.tasks.regression import RegressionTask  # noqa: E402
+
+
+class CountingTask(RegressionTask):
+    """Regression that counts validations (a hook) and keeps the count (task state)."""
+
+    def __init__(self, spec):
+        super().__init__(spec)
+        self.validations = 0
+
+    def on_validation_end(self, state, ctx):
+        self.validations += 1
+        state.metrics["val/validations"] = float(self.validations)
+
+    def state_dict(self):
+        return {"validations": self.validations}
+
+    def load_state_dict(self, state):
+        self.validations = int(state["validations"])
+
+
+@TASKS.register
+class CountingTaskConfig(RegressionTaskConfig):
+    """Regression that counts its validations (tests only)"""
+
+    name: Literal["counting-regression"] = "counting-regression"
+
+    def build(self, spec):
+        return CountingTask(spec)
+
+
+def test_a_task_receives_events_and_its_state_is_checkpointed(tmp_path, synthetic_config):
+    config = synthetic_config("task.name=counting-regression", "trainer.epochs=3")
+    with pytest.raises(TrainingInterrupted):
+        run(config, workdir=tmp_path, progress=False, callbacks=[Interrupt(19 * 2 + 5)])
+    last = load(run_dir(tmp_path) / "checkpoints" / "last.ckpt")
+    assert last["task_state"] == {"validations": 2} and "task" not in last["callbacks"]
+    resumed = run(config, workdir=tmp_path, resume=run_dir(tmp_path).name, progress=False)
+    final = load(Path(resumed.checkpoints["last"]))
+    assert final["task_state"] == {"validations": 3}, "the count went on from the checkpoint"
+    assert final["history"][-1]["val/validations"] == 3.0

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -69,8 +68,6 @@ class DataBundle:
     """Optional per-split tables (e.g. pandas frames) aligned with the split rows, for reports."""
     id_columns: tuple[str, ...] = ()
     """Columns of ``frames[split]`` that identify an example in the saved per-example predictions."""
-    workdir: Path | None = None
-    """The workdir the data was built from (set by the runner), for reports that read more of it."""
 
     @property
     def version(self) -> str:

@@ -44,6 +44,7 @@ from scrimmage.engine.rng import capture_rng_state, restore_rng_state, seed_ever
 from scrimmage.engine.runs import RunRecord, now
 from scrimmage.engine.session import Loop, LoopHost
 from scrimmage.engine.signals import StopRequest, graceful_stop
+from scrimmage.engine.tasks.base import Closable, Stateful, task_hooks
 from scrimmage.errors import (
     ArgumentError,
     CheckpointError,
@@ -221,9 +222,9 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
         if store is not None:
             tracker = _start_tracking(store, config, record, recipe, bundle.info, saved_config, parent_run)
         chain = [component.build(config) for component in config.callbacks]
-        task_hooks = task if _has_hooks(task) else None
-        if task_hooks is not None:  # the task's own hooks run after the recipe's callbacks, before the run's bookkeeping
-            chain.append(task_hooks)
+        hooks = task_hooks(task)
+        if hooks is not None:  # the task's own hooks run after the recipe's callbacks, before the run's bookkeeping
+            chain.append(hooks)
         if record is not None:
             chain.append(RunStatus(record))
         if tracker is not None:
@@ -251,7 +252,7 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
         budget_left = parse_duration(budget) - (time.perf_counter() - started) if budget else None
         with graceful_stop(budget, budget_left, request):
             loop.fit()
-        _close(chain)
+        _close(chain, task)
         result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started, workdir, evaluate_test)
         if main_process:
             if tracker is not None:
@@ -267,23 +268,23 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
             message = f"{exc} {where}; a checkpoint was saved. Continue with: {resume_command}"
         else:
             message = f"{exc} {where}; no checkpoint could be saved. {_restart_hint(saver, resume_command)}"
-        _end(record, tracker, chain, "interrupted", message, "KILLED")
+        _end(record, tracker, chain, task, "interrupted", message, "KILLED")
         raise TrainingInterrupted(message, exit_code=exc.exit_code) from None
     except KeyboardInterrupt:  # a second Ctrl-C (or one raised inside a callback): no new checkpoint
         message = f"interrupted at epoch {loop.state.epoch + 1}, step {loop.state.global_step}. {_restart_hint(saver, resume_command)}"
-        _end(record, tracker, chain, "interrupted", message, "KILLED")
+        _end(record, tracker, chain, task, "interrupted", message, "KILLED")
         raise TrainingInterrupted(message) from None
     except RunAborted as exc:  # a worker that lost its job: write nothing more than the status
-        _end(record, tracker, chain, "aborted", str(exc), "KILLED")
+        _end(record, tracker, chain, task, "aborted", str(exc), "KILLED")
         raise
     except RunPruned as exc:
-        _end(record, tracker, chain, "pruned", str(exc), "KILLED")
+        _end(record, tracker, chain, task, "pruned", str(exc), "KILLED")
         raise
     except TrainingDiverged as exc:
-        _end(record, tracker, chain, "diverged", str(exc), "FAILED")
+        _end(record, tracker, chain, task, "diverged", str(exc), "FAILED")
         raise
     except BaseException as exc:
-        _end(record, tracker, chain, "failed", f"{type(exc).__name__}: {exc}", "FAILED")
+        _end(record, tracker, chain, task, "failed", f"{type(exc).__name__}: {exc}", "FAILED")
         raise
 
 
@@ -310,11 +311,6 @@ def _restart_hint(saver: ModelCheckpoint, resume_command: str) -> str:
     return "No checkpoint exists yet; start the run again."
 
 
-def _has_hooks(task: Any) -> bool:
-    """Whether the task implements any callback hook (it then joins the callback chain)."""
-    return any(callable(getattr(task, event.value, None)) for event in Event)
-
-
 def _restore_loop(loop: Loop, task: Any, saved: dict[str, Any], path: Path) -> None:
     """Model, the loop's objects and position, task state (all checked to fit first; nothing is half-restored)."""
     from scrimmage.engine.loop import unwrap_module
@@ -330,17 +326,13 @@ def _restore_loop(loop: Loop, task: Any, saved: dict[str, Any], path: Path) -> N
     loop.state.history[:] = list(saved["history"])
     if loop.state.history:
         loop.state.metrics = loop.state.history[-1]
-    load_task_state = getattr(task, "load_state_dict", None)
-    if callable(load_task_state) and saved.get("task_state"):
-        load_task_state(saved["task_state"])
+    if isinstance(task, Stateful) and saved.get("task_state"):
+        task.load_state_dict(saved["task_state"])
 
 
 def _restore_session(chain: list[Callback], saved: dict[str, Any]) -> None:
     for callback in chain:
-        if hasattr(callback, "load_state_dict") and callback.name in saved["callbacks"]:
-            callback.load_state_dict(saved["callbacks"][callback.name])
-        elif isinstance(callback, Callback):
-            callback.load_state_dict({})
+        callback.load_state_dict(saved["callbacks"].get(callback.name, {}))
     restore_rng_state(saved["rng"])
 
 
@@ -353,7 +345,6 @@ def _save_checkpoint(path: Path, loop: Loop, task: Any, chain: list[Callback], c
     """
     import scrimmage
 
-    task_state = getattr(task, "state_dict", None)
     members = getattr(loop, "members", None)
     state = {
         "format": CHECKPOINT_FORMAT,
@@ -362,12 +353,12 @@ def _save_checkpoint(path: Path, loop: Loop, task: Any, chain: list[Callback], c
         **loop.stateful(),
         "loop": loop.loop_state(),
         "history": list(loop.state.history),
-        "callbacks": {cb.name: cb.state_dict() for cb in chain if hasattr(cb, "state_dict") and cb is not task},
+        "callbacks": {cb.name: cb.state_dict() for cb in chain if getattr(cb, "keeps_state", True)},
         "rng": capture_rng_state(),
         "config": config.model_dump(mode="json"),
         # what rebuilds the model from this file alone (scrimmage.load_model)
         "task": config.task.name,
-        "task_state": task_state() if callable(task_state) else {},
+        "task_state": task.state_dict() if isinstance(task, Stateful) else {},
         "members": members() if callable(members) else None,
         "spec": bundle.spec.to_dict() | {"signature": signature},
         "data_version": bundle.version,
@@ -441,16 +432,21 @@ def _callback_sections(loop: Loop) -> dict[str, Any]:
     return sections
 
 
-def _close(chain: list[Callback]) -> None:
+def _close(chain: list[Callback], task: Any = None) -> None:
+    if isinstance(task, Closable):
+        task.close()
     for callback in chain:
         close = getattr(callback, "close", None)
         if close is not None:
             close()
 
 
-def _end(record: RunRecord | None, tracker: Any, chain: list[Callback], status: str, error: str, mlflow_status: str) -> None:
+def _end(record: RunRecord | None, tracker: Any, chain: list[Callback], task: Any, status: str, error: str, mlflow_status: str) -> None:
     """Mark a run that did not finish, in run.json and MLflow; never mask the original error."""
-    _close(chain)
+    try:
+        _close(chain, task)
+    except Exception:  # closing must not hide why the run ended
+        pass
     for action in (lambda: record and record.end(status, error), lambda: tracker and tracker.end(mlflow_status, error)):
         try:
             action()

@@ -37,9 +37,6 @@ class Evaluation:
     predictions: Tensor
     """Real units for regression; probabilities for classification."""
     targets: Tensor
-    model: Any = None
-    """The evaluated model (set by the runner for the final test), for reports that need more than the
-    predictions, e.g. a football report that simulates games with the model's play head."""
 
 
 @dataclass
@@ -148,10 +145,28 @@ class Closable(Protocol):
 
 @runtime_checkable
 class TaskCallbacks(Protocol):
-    """Takes part in the loop's events like a callback (the runner puts the task in the callback chain)."""
+    """Takes part in the loop's events like a callback: any :class:`~scrimmage.engine.events.Callback` hook it
+    defines is called (the session puts the task after the recipe's callbacks, before the run's own bookkeeping:
+    status, tracking, checkpoints); its state goes under ``task_state`` (:class:`Stateful`), not ``callbacks``."""
 
     def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
         """After validation, with the epoch's metrics in ``state.metrics`` (other hooks as on :class:`Callback`)."""
+
+
+def task_hooks(task: Any) -> Any:
+    """The task as a callback in the chain (only the hooks it defines), or None when it defines none."""
+    from scrimmage.engine.events import Callback, Event
+
+    hooks = {event.value: getattr(task, event.value) for event in Event if callable(getattr(task, event.value, None))}
+    if not hooks:
+        return None
+    methods = {name: _forward(fn) for name, fn in hooks.items()}
+    # its state is the task's own (checkpoint key ``task_state``), so it adds nothing under ``callbacks``
+    return type("TaskHooks", (Callback,), {"name": "task", "keeps_state": False, **methods})()
+
+
+def _forward(fn: Any) -> Any:
+    return lambda self, state, ctx: fn(state, ctx)
 
 
 def named(metrics: dict[str, float], prefix: str) -> dict[str, float]:
