@@ -539,6 +539,8 @@ def _open_tracking_store(config: RunConfig, workdir: Path, uri: str | None) -> A
         return None
     from scrimmage.tracking.mlflow_tracker import MlflowTracker, default_tracking_uri
 
+    if not (uri or config.tracking.uri):
+        workdir.mkdir(parents=True, exist_ok=True)  # the default store lives in the workdir, which a first run creates
     return MlflowTracker(uri or config.tracking.uri or default_tracking_uri(workdir), config.tracking.experiment,
                          workdir / "mlartifacts")
 
