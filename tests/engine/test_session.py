@@ -281,3 +281,72 @@ def test_a_task_receives_events_and_its_state_is_checkpointed(tmp_path, syntheti
     final = load(Path(resumed.checkpoints["last"]))
     assert final["task_state"] == {"validations": 3}, "the count went on from the checkpoint"
     assert final["history"][-1]["val/validations"] == 3.0
+
+
+# ---- one writer per run ------------------------------------------------------------------------
+def test_a_second_writer_of_a_run_is_refused_and_the_lock_dies_with_its_process(tmp_path, synthetic_config):
+    import subprocess
+    import sys
+
+    from scrimmage.engine.runs import RunLock, is_locked, list_runs
+
+    config = synthetic_config("trainer.epochs=3")
+    with pytest.raises(TrainingInterrupted):
+        run(config, workdir=tmp_path, progress=False, callbacks=[Interrupt(25)])
+    folder = run_dir(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from scrimmage.engine.runs import RunLock; "
+        f"lock = RunLock(Path({str(folder)!r})).acquire(); print('held', flush=True); time.sleep(60)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert is_locked(folder)
+        info = list_runs(tmp_path)[0]
+        assert info.status == "running" and not info.resumable, "a live run is not resumable"
+        with pytest.raises(CheckpointError, match=f"being trained right now by pid {holder.pid}"):
+            run(config, workdir=tmp_path, resume=folder.name, progress=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not is_locked(folder), "the OS released the lock of the killed process"
+    resumed = run(config, workdir=tmp_path, resume=folder.name, progress=False)
+    assert resumed.epochs_completed == 3 and not is_locked(folder)
+    RunLock(folder).acquire().release()
+
+
+def test_a_finished_run_resumes_only_to_extend_it(tmp_path, synthetic_config):
+    first = run(synthetic_config("trainer.epochs=2"), workdir=tmp_path, progress=False)
+    before = (Path(first.run_dir) / "result.json").read_text()
+    with pytest.raises(CheckpointError, match="is finished; resuming it with the same config would change nothing"):
+        run(synthetic_config("trainer.epochs=2"), workdir=tmp_path, resume=first.run_id, progress=False)
+    assert (Path(first.run_dir) / "result.json").read_text() == before
+    assert json.loads((Path(first.run_dir) / "run.json").read_text())["status"] == "finished"
+
+
+def test_early_stopping_resumed_with_more_patience_trains_on(tmp_path, synthetic_config):
+    settings = ("trainer.epochs=30", "optim.lr=0.5", "optim.name=sgd")
+    stopped = run(synthetic_config(*settings, "callbacks.0.patience=1"), workdir=tmp_path, progress=False)
+    assert stopped.stop_reason.startswith("early stopping")
+    longer = run(synthetic_config(*settings, "callbacks.0.patience=4"), workdir=tmp_path, resume=stopped.run_id,
+                 progress=False)
+    assert longer.epochs_completed > stopped.epochs_completed
+
+
+def test_a_damaged_run_record_is_named_before_anything_is_loaded(tmp_path, synthetic_config):
+    config = synthetic_config("trainer.epochs=2")
+    with pytest.raises(TrainingInterrupted):
+        run(config, workdir=tmp_path, progress=False, callbacks=[Interrupt(25)])
+    (run_dir(tmp_path) / "run.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="run record .* is damaged"):
+        run(config, workdir=tmp_path, resume=run_dir(tmp_path).name, progress=False)
+
+
+def test_runs_does_not_call_an_unreadable_checkpoint_resumable(tmp_path, synthetic_config):
+    from scrimmage.engine.runs import list_runs
+
+    with pytest.raises(TrainingInterrupted):
+        run(synthetic_config("trainer.epochs=2"), workdir=tmp_path, progress=False, callbacks=[Interrupt(25)])
+    assert list_runs(tmp_path)[0].resumable
+    last = run_dir(tmp_path) / "checkpoints" / "last.ckpt"
+    last.write_bytes(last.read_bytes()[:500])
+    assert not list_runs(tmp_path)[0].resumable

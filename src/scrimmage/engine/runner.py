@@ -41,7 +41,7 @@ from scrimmage.engine.checkpoint import CHECKPOINT_FORMAT, check_resumable, inpu
 from scrimmage.engine.events import Callback, Context, Event
 from scrimmage.engine.resume import changed_keys, check_compatible, read_checkpoint, resolve_checkpoint
 from scrimmage.engine.rng import capture_rng_state, restore_rng_state, seed_everything
-from scrimmage.engine.runs import RunRecord, now
+from scrimmage.engine.runs import RunLock, RunRecord, now, read_record
 from scrimmage.engine.session import Loop, LoopHost
 from scrimmage.engine.signals import StopRequest, graceful_stop
 from scrimmage.engine.tasks.base import Closable, Stateful, task_hooks
@@ -137,10 +137,10 @@ def run(
     session budget measured from this call, or ``request_stop(mode="checkpoint")``: a checkpoint
     is written first), ``aborted``, ``pruned``, ``diverged`` or ``failed`` (with its error).
     """
-    with _process_state():
+    with _process_state(), contextlib.ExitStack() as held:  # held: the run folder's lock, released however it ends
         return _run(config, workdir=workdir, recipe=recipe, resume=resume, run_id=run_id, data=data,
                     evaluate_test=evaluate_test, parent_run=parent_run, tracking_uri=tracking_uri, console=console,
-                    progress=progress, callbacks=callbacks, stop=stop)
+                    progress=progress, callbacks=callbacks, stop=stop, held=held)
 
 
 @contextlib.contextmanager
@@ -162,7 +162,8 @@ def _process_state() -> Iterator[None]:
 
 def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, resume: str | None, run_id: str | None,
          data: DataBundle | None, evaluate_test: bool, parent_run: str | None, tracking_uri: str | None,
-         console: Console | None, progress: bool, callbacks: list[Callback] | None, stop: StopHandle | None) -> RunResult:
+         console: Console | None, progress: bool, callbacks: list[Callback] | None, stop: StopHandle | None,
+         held: contextlib.ExitStack) -> RunResult:
     import torch
 
     from scrimmage.engine.loop import make_fabric
@@ -177,10 +178,19 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
         if resume is None and (runs_dir(workdir) / run_id / "checkpoints" / "last.ckpt").is_file():
             resume = run_id  # a re-claimed job continues where its run stopped
     checkpoint = resolve_checkpoint(resume, workdir) if resume else None
+    folder = _existing_run_folder(checkpoint, workdir, run_id)
+    if folder is not None:  # one writer per run: before anything is loaded or written
+        if (folder / "run.json").exists():
+            read_record(folder)  # a damaged record is named now, not after minutes of loading data
+        held.callback(RunLock(folder).acquire().release)
     saved = upgrade(read_checkpoint(checkpoint), checkpoint) if checkpoint is not None else None
     saved_config = _normalised(saved["config"], checkpoint) if saved is not None else None
     if saved_config is not None:
         check_compatible(saved_config, config_to_dict(config))
+        if folder is not None and (folder / "result.json").is_file() and saved_config == config_to_dict(config):
+            raise CheckpointError(f"run {folder.name} is finished; resuming it with the same config would change nothing. "
+                                  "To train it longer, resume with more epochs (-o trainer.epochs=N) or a larger "
+                                  "early-stopping patience (-o callbacks.0.patience=N).")
 
     if config.trainer.threads:
         torch.set_num_threads(config.trainer.threads)
@@ -210,6 +220,8 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
         console.print(f"data {config.data.name}: {sizes} examples, {bundle.spec.n_features} features; "
                       f"{fabric.world_size} process(es) on {fabric.device.type}", markup=False, highlight=False)
     record = _open_run_record(config, workdir, recipe, checkpoint, saved_config, run_id) if main_process else None
+    if record is not None and folder is None:  # a new folder: lock it before anything else is written in it
+        held.callback(RunLock(record.folder).acquire().release)
     meta = fabric.broadcast(record.meta if record is not None else None, src=0)
     run_dir = runs_dir(workdir) / meta["run_id"]
     resume_command = f"scrimmage --workdir {workdir} train --resume {meta['run_id']}"
@@ -286,6 +298,15 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
     except BaseException as exc:
         _end(record, tracker, chain, task, "failed", f"{type(exc).__name__}: {exc}", "FAILED")
         raise
+
+
+def _existing_run_folder(checkpoint: Path | None, workdir: Path, run_id: str | None) -> Path | None:
+    """The run folder this run writes into when it exists already (a resume, or a fixed run id)."""
+    if checkpoint is not None and (checkpoint.parent.parent / "run.json").is_file():
+        return checkpoint.parent.parent
+    if run_id is not None and (runs_dir(workdir) / run_id).is_dir():
+        return runs_dir(workdir) / run_id
+    return None
 
 
 def _normalised(raw: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -492,7 +513,7 @@ def _open_run_record(
     try:
         if checkpoint is not None and (checkpoint.parent.parent / "run.json").is_file():
             run_dir = checkpoint.parent.parent
-            record = RunRecord(run_dir, json.loads((run_dir / "run.json").read_text()))
+            record = RunRecord(run_dir, read_record(run_dir))
             if saved_config is not None and saved_config != config_to_dict(config):
                 atomic_write_text(run_dir / "config.yaml", config_to_yaml(config))  # e.g. more epochs or patience
                 record.meta.setdefault("resumes", []).append({"at": now(), "changed": changed_keys(saved_config, config_to_dict(config))})

@@ -8,15 +8,25 @@ from a dead one: a ``running`` record whose process is gone (killed, machine los
 Statuses: ``running``, ``finished``, ``interrupted`` (SIGINT/SIGTERM, checkpointed first),
 ``failed`` (with its error), ``diverged`` (the loss went NaN/inf), ``aborted`` (stopped by its owner, nothing
 more written), ``pruned`` (a search stopped the trial), ``killed`` (derived, see above).
-A run that did not finish and has ``checkpoints/last.ckpt`` is resumable.
+A run that did not finish, is not training now, and has a readable ``checkpoints/last.ckpt`` is
+resumable.
+
+One writer per run: a run holds an exclusive ``flock`` on ``runs/<id>/.lock`` while it trains
+(:class:`RunLock`). The OS releases it when the process dies, so SIGKILL or a lost machine never
+leaves it stuck; a second writer (a concurrent ``train --resume``, a second worker given the same
+job) gets an error naming the live process. flock is per host: on a network filesystem shared by
+several machines it may not exclude a process on another host, which campaign workers avoid with
+their database leases.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
 import warnings
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -31,6 +41,77 @@ ENDED = ("finished", "interrupted", "failed", "diverged", "aborted", "pruned")
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class RunLock:
+    """The exclusive lock of a run folder while one process trains it (see the module docstring)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder / ".lock"
+        self._handle: Any = None
+
+    def acquire(self) -> RunLock:
+        from scrimmage.errors import CheckpointError
+
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise CheckpointError(f"run {self.folder.name} is being trained right now by {holder}; one process writes a "
+                                  "run at a time. Wait for it to end (scrimmage runs), or stop it first.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        if self._handle is not None:
+            self._handle.close()  # closing the descriptor releases the flock
+            self._handle = None
+
+
+def is_locked(folder: Path) -> bool:
+    """Whether a live process holds the run's lock (i.e. is training it now)."""
+    path = folder / ".lock"
+    if not path.is_file():
+        return False
+    with open(path) as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return False
+
+
+def readable_checkpoint(path: Path) -> bool:
+    """Cheap check that a checkpoint file is whole: torch writes a zip whose directory sits at the end."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return bool(archive.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def read_record(folder: Path) -> dict[str, Any]:
+    """A run's ``run.json``, or a clear error when it is damaged (before anything else is loaded)."""
+    from scrimmage.errors import CheckpointError
+
+    try:
+        meta = json.loads((folder / "run.json").read_text())
+        if not isinstance(meta, dict) or not isinstance(meta.get("run_id"), str):
+            raise ValueError("not a run record")
+    except (OSError, ValueError) as exc:
+        raise CheckpointError(f"the run record {folder / 'run.json'} is damaged ({exc}); its checkpoints are intact: "
+                              f"resume from a .ckpt file instead (--resume {folder / 'checkpoints' / 'last.ckpt'}), "
+                              "which starts a new run folder.") from None
+    return meta
 
 
 class RunRecord:
@@ -122,9 +203,13 @@ def read_run(folder: Path) -> RunInfo:
         status, epochs, best, test = "finished", result["epochs_completed"], result["best"], result["test"]
         rank_by = (result.get("report") or {}).get("rank_by")
         headline = (rank_by, test.get(rank_by)) if rank_by else None
-    elif status == "running" and not _alive(meta):
-        status = "killed"
-    resumable = status != "finished" and (folder / "checkpoints" / "last.ckpt").is_file()
+    live = is_locked(folder)
+    if live:
+        status = "running"  # a finished run being extended trains again
+    elif status == "running" and (not _alive(meta) or (folder / ".lock").is_file()):
+        status = "killed"  # its process is gone (or, since runs take a lock, nobody holds it)
+    last = folder / "checkpoints" / "last.ckpt"
+    resumable = status != "finished" and not live and last.is_file() and readable_checkpoint(last)
     return RunInfo(
         run_id=meta["run_id"], status=status, resumable=resumable, recipe=meta.get("recipe"),
         started=meta.get("started"), epochs_completed=epochs, best=best, test=test,

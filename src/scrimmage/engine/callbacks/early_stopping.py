@@ -36,6 +36,11 @@ class EarlyStopping(Callback):
             best = f"best {self.best:.4f} at epoch {self.best_epoch}" if self.best is not None else "never finite"
             state.stop_reason = f"early stopping: {self.metric} did not improve for {self.bad_epochs} epochs ({best})"
 
+    def on_checkpoint_loaded(self, state: LoopState, ctx: Context) -> None:
+        """A run that early stopping ended, resumed with a larger patience, trains on."""
+        if state.should_stop and state.stop_reason.startswith("early stopping") and self.bad_epochs <= self.patience:
+            state.should_stop, state.stop_reason = False, ""
+
     def state_dict(self) -> dict[str, Any]:
         return {"best": self.best, "best_epoch": self.best_epoch, "bad_epochs": self.bad_epochs}
 
