@@ -110,7 +110,7 @@ class SWA(Callback):
             device = next(module.parameters()).device
             evaluation = state.task.evaluate(state.model, data.splits["val"].to(device), self.eval_batch_size, "val")
             self.val = dict(evaluation.metrics)
-            ctx.log({f"swa/{k}": v for k, v in self.val.items()}, state.global_step)
+            ctx.log({f"swa/{k}": v for k, v in self.val.items()}, state.epoch)  # step: the last epoch, like the tracker
 
     def _batches(self, split: Any, module: torch.nn.Module) -> Iterator[dict[str, Any]]:
         device = next(module.parameters()).device
