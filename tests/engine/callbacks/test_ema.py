@@ -149,3 +149,36 @@ def test_bad_ema_options_are_config_errors(synthetic_config):
             synthetic_config(f"callbacks=[{{name: ema, {bad}}}]")
     with pytest.raises(ConfigError, match="keep one of them"):
         synthetic_config("callbacks=[{name: ema}, {name: swa}]", "checkpoint.restore_best=false")
+
+
+class Wrapped:
+    """Stands in for Fabric's wrapper: ``.module`` is the user's module."""
+
+    def __init__(self, module):
+        self.module = module
+
+
+@pytest.mark.parametrize("buffers", ["average", "copy"])
+def test_start_step_every_n_steps_and_buffers(buffers):
+    from scrimmage.engine.callbacks.ema import EMA
+    from scrimmage.engine.events import Context, LoopState
+
+    module = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(2))
+    state = LoopState(max_epochs=1, steps_per_epoch=10, model=Wrapped(module))
+    ctx = Context(save_checkpoint=print, load_weights=print)
+    ema = EMA(decay=0.5, start_step=2, every_n_steps=2, buffers=buffers)
+    ema.on_fit_start(state, ctx)
+    seen = {}
+    for step in range(1, 7):
+        with torch.no_grad():
+            module[0].weight.fill_(float(step))
+            module[1].running_mean.fill_(float(step))
+        state.global_step = step
+        ema.on_optimizer_step(state, ctx)
+        seen[step] = ema.n_averaged
+    assert seen == {1: 0, 2: 0, 3: 0, 4: 1, 5: 1, 6: 2}  # after start_step, every 2nd step; the first copies
+    ema.on_validation_start(state, ctx)
+    assert torch.all(module[0].weight == 0.5 * 4 + 0.5 * 6)
+    assert torch.all(module[1].running_mean == (5.0 if buffers == "average" else 6.0))
+    ema.on_epoch_start(state, ctx)  # the training weights are back
+    assert torch.all(module[0].weight == 6.0) and torch.all(module[1].running_mean == 6.0)
