@@ -72,6 +72,9 @@ class LoopState:
     optimizer: Any = None
     task: Any = None
     """The task being trained; a callback may call its optional hooks (``set_loss_weights``)."""
+    data: Any = None
+    """The run's data bundle (``splits`` by name, raw, as built; ``spec``), for callbacks that make passes of
+    their own (SWA's batch-norm update and validation of the averaged model). Read it, never change it. Not saved."""
     epoch: int = 0
     """Index of the epoch in progress (or next to run); after EPOCH_END, the number of epochs done."""
     global_step: int = 0

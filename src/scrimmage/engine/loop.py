@@ -60,7 +60,7 @@ class TrainLoop:
         )
         self.state = LoopState(
             max_epochs=trainer.epochs, steps_per_epoch=steps_per_epoch, model=self.model,
-            optimizer=self.optimizer, task=task, running_loss=self.running_loss,
+            optimizer=self.optimizer, task=task, data=data, running_loss=self.running_loss,
         )
         self.host = LoopHost(self.state, Context(save_checkpoint=lambda path: None, load_weights=self.load_weights,
                                                  set_batch_size=self.set_batch_size,

@@ -237,3 +237,61 @@ class AlertsConfig(Component):
         from scrimmage.engine.callbacks.alerts import Alerts
 
         return Alerts.from_config(self, config)
+
+
+@CALLBACKS.register
+class EMAConfig(Component):
+    """Exponential moving average of the weights: validated, saved as best.ckpt and tested in their place."""
+
+    name: Literal["ema"] = "ema"
+    decay: FiniteFloat = Field(0.999, gt=0, lt=1, description="Weight of the old average at each update: ema = decay*ema + (1-decay)*w (0 < decay < 1).")
+    start_step: NonNegativeInt = Field(0, description="Optimizer steps before the average starts; the first update after them copies the weights.")
+    every_n_steps: PositiveInt = Field(1, description="Update the average after every N-th optimizer step (decay applies per update).")
+    buffers: Literal["average", "copy"] = Field("average", description="average: floating-point buffers (batch-norm statistics) are averaged and swapped too; copy: the training model's buffers are used as they are.")
+
+    def check_config(self, config: RunConfig) -> None:
+        if config.callback("swa") is not None:
+            raise ValueError("callbacks ema and swa both decide which weights are validated and tested; keep one of them")
+
+    def build(self, config: RunConfig) -> Callback:
+        from scrimmage.engine.callbacks.ema import EMA
+
+        return EMA(self.decay, self.start_step, self.every_n_steps, self.buffers)
+
+
+@CALLBACKS.register
+class SWAConfig(Component):
+    """Stochastic weight averaging: the mean of the end-of-epoch weights from start_epoch, with batch-norm statistics recomputed, is tested."""
+
+    name: Literal["swa"] = "swa"
+    start_epoch: PositiveInt | None = Field(None, description="First epoch (1-based) whose end-of-epoch weights join the average (null = the last quarter: floor(0.75*trainer.epochs)+1).")
+    lr: FiniteFloat | None = Field(None, gt=0, description="SWA learning rate from start_epoch on (torch SWALR, stepped per epoch; needs scheduler.name: constant); null = the recipe's schedule continues.")
+    anneal_epochs: NonNegativeInt = Field(0, description="Epochs over which the LR anneals from its value at start_epoch to lr (0 = switch at once; needs lr).")
+    anneal_strategy: Literal["cos", "linear"] = Field("cos", description="Shape of the LR anneal towards lr: cos or linear.")
+    update_bn: bool = Field(True, description="Recompute batch-norm running statistics of the averaged model with one pass over the training split (no-op without batch norm).")
+
+    def first_epoch(self, epochs: int) -> int:
+        """start_epoch, with null resolved against trainer.epochs."""
+        return self.start_epoch if self.start_epoch is not None else min(epochs, int(0.75 * epochs) + 1)
+
+    def check_config(self, config: RunConfig) -> None:
+        epochs = config.trainer.epochs
+        if self.first_epoch(epochs) > epochs:
+            raise ValueError(f"callbacks swa: start_epoch is {self.start_epoch} but trainer.epochs is {epochs}, so no "
+                             f"epoch would be averaged; set start_epoch to {epochs} or less (or raise trainer.epochs)")
+        if self.anneal_epochs and self.lr is None:
+            raise ValueError("callbacks swa: anneal_epochs anneals the LR towards lr; set lr (or anneal_epochs: 0)")
+        if self.lr is not None and config.scheduler.name != "constant":
+            raise ValueError(f"callbacks swa: lr sets the learning rate from start_epoch on, and scheduler "
+                             f"{config.scheduler.name!r} would overwrite it; set scheduler.name: constant (or drop lr)")
+        if self.lr is not None and config.callback("phases") is not None:
+            raise ValueError("callbacks swa: lr and the phases callback would both set the learning rate; drop one")
+        if config.checkpoint.restore_best:
+            raise ValueError("callbacks swa: the test must evaluate the averaged model, but checkpoint.restore_best "
+                             "loads best.ckpt (weights of one epoch) first; set checkpoint.restore_best: false")
+
+    def build(self, config: RunConfig) -> Callback:
+        from scrimmage.engine.callbacks.swa import SWA
+
+        return SWA(self.first_epoch(config.trainer.epochs), self.lr, self.anneal_epochs, self.anneal_strategy,
+                   self.update_bn, config.trainer.batch_size, config.trainer.eval_batch_size)
