@@ -117,3 +117,18 @@ def test_unavailable_accelerator_is_a_config_error(full_ingest):
     assert result.exit_code == 2, output
     assert "trainer.accelerator='cuda'" in output and "Traceback" not in output
     assert run_folders(nfl_workdir) == before
+
+
+def test_a_typo_in_train_fails_before_torch_is_imported(tmp_path):
+    """Validation comes first: a wrong key costs a fraction of a second, not the import of torch and Lightning."""
+    code = (
+        "import sys\n"
+        "from scrimmage.cli.main import app\n"
+        "try:\n"
+        f"    app(['--workdir', {str(tmp_path)!r}, 'train', 'recipes/nfl-pregame.yaml', '-o', 'optim.lrr=1'])\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, 'torch' in sys.modules, 'lightning' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert "Did you mean 'optim.lr'" in proc.stderr + proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "exit 2 False False"

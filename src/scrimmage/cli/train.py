@@ -32,8 +32,6 @@ def train(
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Train a model from a recipe, then report test metrics beside baselines."""
-    from scrimmage.engine import run
-
     root = workdir_from(ctx, workdir)
     if recipe is None and resume is None:
         raise ArgumentError("pass a recipe (e.g. scrimmage train recipes/nfl-pregame.yaml) or --resume RUN_ID.")
@@ -46,6 +44,8 @@ def train(
         config, recipe_label = resume_config(resume, root, list(override))
     else:
         config, recipe_label = load_config(recipe, list(override)), str(recipe)
+    from scrimmage.engine import run  # torch and Lightning load only once the recipe is known to be valid
+
     out = err_console if json_out else console
     result = run(
         config, workdir=root, recipe=recipe_label, resume=resume,

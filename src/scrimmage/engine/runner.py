@@ -207,6 +207,7 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
     fabric = make_fabric(config)
     fabric.launch()  # one process per device: started here by re-running the command (or by torchrun)
     loop: Loop = config.loop.build()(config, fabric, model, task, bundle)  # optimizer and schedule are checked here
+    loop.state.data = bundle  # callbacks that make passes of their own (SWA's batch-norm update) read the splits here
     if saved is not None:  # restored in memory before anything is written: a checkpoint that does not fit leaves no trace
         check_resumable(saved, loop.name, loop.required_keys, checkpoint)
         _restore_loop(loop, task, saved, checkpoint)
