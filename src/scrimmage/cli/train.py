@@ -44,6 +44,8 @@ def train(
         config, recipe_label = resume_config(resume, root, list(override))
     else:
         config, recipe_label = load_config(recipe, list(override)), str(recipe)
+        if resume is not None:
+            _check_recipe_matches_run(config, recipe, resume, root, list(override))
     from scrimmage.engine import run  # torch and Lightning load only once the recipe is known to be valid
 
     out = err_console if json_out else console
@@ -56,6 +58,21 @@ def train(
     print_result(out, result.to_dict())
     if json_out:
         emit_json(result.to_dict())
+
+
+def _check_recipe_matches_run(config: Any, recipe: Path, resume: str, root: Path, override: list[str]) -> None:
+    """A recipe beside --resume must describe the run itself; otherwise say to drop it (not a diff of every key)."""
+    from scrimmage.config.loader import config_to_dict
+    from scrimmage.engine.resume import RESUMABLE_CHANGES, changed_keys, resume_config
+
+    own, _ = resume_config(resume, root, override)
+    changed = [key for key in changed_keys(config_to_dict(own), config_to_dict(config))
+               if not key.startswith(RESUMABLE_CHANGES) and not key.startswith("callbacks.")]
+    if changed:
+        raise ArgumentError(f"--resume continues a run with its own config, and {recipe} differs from it in "
+                            f"{len(changed)} key(s) ({', '.join(changed[:4])}{' ...' if len(changed) > 4 else ''}). "
+                            f"Drop the recipe (scrimmage train --resume {resume}) and pass what may change with -o "
+                            "(trainer.epochs, early-stopping patience, checkpoint.*, tracking.*).")
 
 
 def print_result(out: Console, result: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ from scrimmage.paths import runs_dir
 
 # Keys that may change between the interrupted run and its resumption.
 RESUMABLE_CHANGES = ("trainer.epochs", "checkpoint.", "tracking.", "trainer.threads", "trainer.session_budget")
+# Sections whose component (its name) defines the training itself: a resume never swaps one.
+COMPONENT_SECTIONS = ("data", "task", "model", "loss", "optim", "scheduler", "loop")
 # Callback options that may change too (keyed by callback name): extending patience is fine.
 RESUMABLE_CALLBACK_OPTIONS = ("patience",)
 
@@ -53,6 +55,12 @@ def resume_config(target: str, workdir: Path, overrides: list[str]) -> tuple[Any
     raw = read_checkpoint_config(checkpoint)
     for item in overrides:
         key, value = parse_override(item)
+        section = key.split(".")[0]
+        if section in COMPONENT_SECTIONS and key in (section, f"{section}.name"):
+            old = (raw.get(section) or {}).get("name") if isinstance(raw.get(section), dict) else raw.get(section)
+            new = value.get("name") if isinstance(value, dict) else value
+            if new != old:
+                raise CheckpointError(component_change_message(section, old, new, flag=f"-o {item}"))
         set_dotted(raw, key, value, source=f"override '{item}'")
     config = validate_config(raw, source=f"the config of {checkpoint}")
     recipe = None
@@ -98,7 +106,19 @@ def changed_keys(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
     return sorted(key for key in set(old) | set(new) if old.get(key) != new.get(key))
 
 
+def component_change_message(section: str, old: Any, new: Any, flag: str | None = None) -> str:
+    asked = f"{flag} asks for" if flag else "the config asks for"
+    label = lambda name: "the task's default" if name is None else f"'{name}'"  # noqa: E731
+    return (f"{section} cannot change on resume: the run trains with {section} {label(old)} and {asked} {label(new)}. A resume "
+            f"continues the same training; for another {section}, start a new run (scrimmage train RECIPE "
+            f"-o {section}.name={new}).")
+
+
 def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
+    for section in COMPONENT_SECTIONS:
+        old_name, new_name = ((config.get(section) or {}).get("name") for config in (saved, current))
+        if old_name != new_name:
+            raise CheckpointError(component_change_message(section, old_name, new_name))
     old = flatten({k: v for k, v in saved.items() if k != "callbacks"}) | _callbacks_by_name(saved)
     new = flatten({k: v for k, v in current.items() if k != "callbacks"}) | _callbacks_by_name(current)
     changed = sorted(
