@@ -216,7 +216,7 @@ def test_a_second_loop_stops_on_request_and_resumes_exactly(tmp_path, synthetic_
     resumed = run(config, workdir=tmp_path / "b", resume=run_dir(tmp_path / "b").name, progress=False)
     a, b = load(Path(straight.checkpoints["last"]))["model"], load(Path(resumed.checkpoints["last"]))["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
-    with pytest.raises(CheckpointError, match="loop.name: 'stream'"):
+    with pytest.raises(CheckpointError, match="loop cannot change on resume: the run trains with loop 'stream'"):
         run(synthetic_config("callbacks=[]"), workdir=tmp_path / "c", resume=resumed.checkpoints["last"], progress=False)
 
 
@@ -350,3 +350,26 @@ def test_runs_does_not_call_an_unreadable_checkpoint_resumable(tmp_path, synthet
     last = run_dir(tmp_path) / "checkpoints" / "last.ckpt"
     last.write_bytes(last.read_bytes()[:500])
     assert not list_runs(tmp_path)[0].resumable
+
+
+# ---- a run id means the model its report scored -------------------------------------------------
+@pytest.mark.parametrize("settings", [("checkpoint.restore_best=true",), ("checkpoint.restore_best=false",),
+                                      ("checkpoint.restore_best=false", "callbacks=[{name: ema, decay: 0.9}]")],
+                         ids=["best", "final", "final-ema"])
+def test_the_run_id_resolves_to_the_weights_its_report_scored(tmp_path, synthetic_config, settings):
+    import pandas as pd
+
+    from scrimmage.export.checkpoint import load_model
+    from tests.engine.synthetic import _split
+
+    result = run(synthetic_config("trainer.epochs=3", *settings), workdir=tmp_path, progress=False)
+    record = json.loads((Path(result.run_dir) / "run.json").read_text())
+    expected = "best.ckpt" if "restore_best=true" in settings[0] else "final.ckpt"
+    assert record["model_checkpoint"]["file"] == expected == Path(result.checkpoints["model"]).name
+    loaded = load_model(result.run_id, workdir=tmp_path)
+    assert loaded.path.name == expected and loaded.run_status == "finished"
+    assert loaded.epoch == record["model_checkpoint"]["epoch"]
+    predicted = loaded.predict_tensors(_split(200, 3).take(slice(None)))
+    saved = pd.read_csv(result.predictions)
+    for column, values in predicted.items():
+        assert values == pytest.approx(saved[column].to_numpy(), rel=1e-5, abs=1e-5), column

@@ -37,7 +37,7 @@ def parse_query(args: list[str]) -> dict[str, str]:
 @user_errors
 def predict(
     ctx: typer.Context,
-    target: str = typer.Argument(..., help="Run id (uses its best.ckpt) or a .ckpt file."),
+    target: str = typer.Argument(..., help="Run id (uses the checkpoint its report scored) or a .ckpt file."),
     json_out: bool = typer.Option(False, "--json", help="Print the predictions as one JSON object on the last stdout line."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
@@ -48,11 +48,22 @@ def predict(
     root = workdir_from(ctx, workdir)
     loaded = load_model(target, root)
     rows = loaded.predict(root, **query)
-    payload: dict[str, Any] = {"run_id": loaded.run_id, "checkpoint": str(loaded.path), "predictions": rows}
+    payload: dict[str, Any] = {"run_id": loaded.run_id, "checkpoint": str(loaded.path), "epoch": loaded.epoch,
+                               "run_status": loaded.run_status, "predictions": rows}
     out = err_console if json_out else console
+    out.print(model_line(loaded), markup=False, highlight=False)
     _print_rows(out, rows, f"{len(rows)} predictions from {loaded.run_id or loaded.path}")
     if json_out:
         emit_json(payload)
+
+
+def model_line(loaded: Any) -> str:
+    """Which weights answer: the checkpoint, its epoch, and a warning when the run has not finished."""
+    line = f"model: {loaded.path} (epoch {loaded.epoch if loaded.epoch is not None else '?'})"
+    if loaded.run_status and loaded.run_status != "finished":
+        line += (f"; run {loaded.run_id} is {loaded.run_status}, not finished: these are the weights of its last "
+                 "checkpoint, not a finished run's")
+    return line
 
 
 def _print_rows(out: Any, rows: list[dict[str, Any]], title: str) -> None:

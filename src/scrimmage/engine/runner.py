@@ -90,6 +90,8 @@ class RunResult:
     """The report's top-level sections (e.g. ``simulation``), merged into ``to_dict`` by name."""
     tested: bool = True
     """False when the run skipped the test evaluation and reports (``evaluate_test=False``)."""
+    model_checkpoint: dict[str, Any] = field(default_factory=dict)
+    """The file holding the weights the report scored (``file`` under checkpoints/, the ``epoch`` they are from)."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sections"}
@@ -273,6 +275,7 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
                     tracker.log_artifact(Path(result.predictions), "predictions")
                 _log_final(tracker, result, loop)
             atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
+            record.meta["model_checkpoint"] = result.model_checkpoint
             record.end("finished")
         return result
     except TrainingInterrupted as exc:  # a signal, the budget or a request: the loop checkpointed at the step it stopped on
@@ -421,9 +424,18 @@ def _finish(config: RunConfig, loop: Loop, task: Any, bundle: DataBundle, fabric
         sections=_callback_sections(loop),
         tested=evaluate_test,
     )
+    # The run's model: the weights its report scores, named in run.json so a run id resolves to them (predict,
+    # simulate, export). best.ckpt when restore_best has it; otherwise the weights as training left them (after
+    # FIT_END: EMA or SWA weights included), written as final.ckpt since no other file need hold exactly those.
+    if config.checkpoint.restore_best and saver.best_path.exists():
+        loop.load_weights(saver.best_path)
+        scored = saver.best_path
+    else:
+        scored = saver.directory / "final.ckpt"
+        loop.host.ctx.save_checkpoint(scored)
+    result.checkpoints["model"] = str(scored)
+    result.model_checkpoint = {"file": scored.name, "epoch": int(torch_load_epoch(scored))}
     if evaluate_test:
-        if config.checkpoint.restore_best and saver.best_path.exists():
-            loop.load_weights(saver.best_path)
         loop.model.eval()
         evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
         report = task.report(bundle, "test", evaluation)
@@ -443,6 +455,14 @@ def _finish(config: RunConfig, loop: Loop, task: Any, bundle: DataBundle, fabric
             result.predictions = str(path)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def torch_load_epoch(path: Path) -> int:
+    """Epochs completed when a checkpoint was written (its loop position)."""
+    import torch
+
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    return int(((state.get("loop") or {}).get("position") or {}).get("epoch", 0))
 
 
 def _callback_sections(loop: Loop) -> dict[str, Any]:

@@ -38,6 +38,10 @@ class LoadedModel:
     model: nn.Module
     data_version: str
     run_id: str | None
+    epoch: int | None = None
+    """Epochs completed when the checkpoint was written."""
+    run_status: str | None = None
+    """The run's status when loaded by run id (``finished``, ``running``, ``interrupted`` ...)."""
 
     @torch.no_grad()
     def predict_tensors(self, tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
@@ -56,7 +60,8 @@ class LoadedModel:
 
 
 def resolve_model_checkpoint(target: str | Path, workdir: str | Path | None = None) -> Path:
-    """A ``.ckpt`` path, or a run id (its best.ckpt, else last.ckpt)."""
+    """A ``.ckpt`` path, or a run id: the checkpoint its report scored (run.json's ``model_checkpoint``), else
+    best.ckpt, else last.ckpt (a run that has not finished)."""
     text = str(target)
     path = Path(text).expanduser()
     if text.endswith(".ckpt") or path.is_file():
@@ -75,10 +80,24 @@ def resolve_model_checkpoint(target: str | Path, workdir: str | Path | None = No
                 continue
     if not folder.is_dir():
         raise CheckpointError(f"no run '{text}' under {root}; pass a run id from `scrimmage runs` or a .ckpt file.")
-    for name in ("best.ckpt", "last.ckpt"):
+    scored = run_status(folder).get("model_checkpoint") or {}
+    names = ([scored["file"]] if isinstance(scored, dict) and scored.get("file") else []) + ["best.ckpt", "last.ckpt"]
+    for name in names:
         if (folder / "checkpoints" / name).is_file():
             return folder / "checkpoints" / name
     raise CheckpointError(f"run '{text}' has no checkpoint yet ({folder / 'checkpoints'} holds neither best.ckpt nor last.ckpt).")
+
+
+def run_status(folder: Path) -> dict[str, Any]:
+    """What a run folder says of itself: ``status`` (finished, running, killed ...) and ``model_checkpoint``."""
+    from scrimmage.engine.runs import read_run
+
+    try:
+        info = read_run(folder)
+        meta = json.loads((folder / "run.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return {"status": info.status, "model_checkpoint": meta.get("model_checkpoint")}
 
 
 def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedModel:
@@ -112,4 +131,7 @@ def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedM
                               "written by another scrimmage version: retrain it with this one") from None
     model.eval()
     run_id = path.parent.parent.name if (path.parent.parent / "run.json").is_file() else None
-    return LoadedModel(path, config, task, spec, model, str(state.get("data_version", "unknown")), run_id)
+    status = run_status(path.parent.parent).get("status") if run_id else None
+    position = (state.get("loop") or {}).get("position") if state.get("format") == 3 else state.get("loop")
+    epoch = int(position["epoch"]) if isinstance(position, dict) and "epoch" in position else None
+    return LoadedModel(path, config, task, spec, model, str(state.get("data_version", "unknown")), run_id, epoch, status)
