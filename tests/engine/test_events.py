@@ -66,4 +66,4 @@ def test_dispatch_skips_hooks_a_callback_does_not_override():
 def test_callbacks_come_from_the_recipe_by_name(tmp_path, synthetic_config):
     result = run(synthetic_config("trainer.epochs=30", "optim.name=sgd", "optim.lr=0.5", "callbacks.0.patience=1"),
                  workdir=tmp_path, progress=False)
-    assert result.stop_reason.startswith("early stopping: val/loss did not improve for 2 epochs")
+    assert result.stop_reason.startswith("early stopping: val/loss did not improve for 1 epoch (")

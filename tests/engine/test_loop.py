@@ -26,7 +26,7 @@ def test_early_stopping_stops_after_patience_and_restores_best(tmp_path, synthet
     settings = ("trainer.epochs=30", "optim.lr=0.5", "optim.name=sgd", "callbacks.0.patience=2")
     result = run(synthetic_config(*settings), workdir=tmp_path / "a", progress=False)
     assert result.epochs_completed < 30
-    assert "did not improve for 3 epochs" in result.stop_reason
+    assert "did not improve for 2 epochs" in result.stop_reason
     best = torch.load(result.checkpoints["best"], weights_only=False)
     assert best["loop"]["position"]["epoch"] == result.best["epoch"]  # epochs completed when the best was saved
     assert best["history"][-1]["val/loss"] == pytest.approx(result.best["value"])
@@ -118,3 +118,20 @@ def test_a_diverging_run_stops_with_a_clear_error(tmp_path, synthetic_config):
     with pytest.raises(TrainingDiverged, match="Lower optim.lr"):
         run(synthetic_config("optim.name=sgd", "optim.lr=1e12", "trainer.grad_clip=null", "model.dropout=0.0"),
             workdir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize(("patience", "stops_after"), [(0, 4), (1, 4), (3, 6)])
+def test_early_stopping_allows_exactly_patience_epochs_without_improvement(patience, stops_after):
+    from scrimmage.engine.callbacks.early_stopping import EarlyStopping
+    from scrimmage.engine.events import Context, LoopState
+
+    losses = [1.0, 0.9, 0.8, 0.85, 0.81, 0.82, 0.83, 0.84]  # best at epoch 3, worse from epoch 4 on
+    stopper = EarlyStopping("val/loss", "min", patience, 0.0)
+    state = LoopState(max_epochs=len(losses), steps_per_epoch=1)
+    ctx = Context(save_checkpoint=lambda path: None, load_weights=lambda path: None)
+    for epoch, loss in enumerate(losses, start=1):
+        state.metrics = {"epoch": float(epoch), "val/loss": loss}
+        stopper.on_epoch_end(state, ctx)
+        if state.should_stop:
+            break
+    assert epoch == stops_after and stopper.best_epoch == 3

@@ -1,4 +1,8 @@
-"""Early stopping on the monitored metric (mode, patience, min_delta); remembers the best epoch."""
+"""Early stopping on the monitored metric (mode, patience, min_delta); remembers the best epoch.
+
+The run stops at the end of the ``patience``-th consecutive epoch without improvement (patience 3:
+best at epoch 5, epochs 6, 7 and 8 worse, stop after epoch 8), as in Keras; patience 0 and 1 both
+stop at the first epoch that does not improve."""
 
 from __future__ import annotations
 
@@ -29,16 +33,16 @@ class EarlyStopping(Callback):
         value = state.metrics[self.metric]
         if is_improvement(value, self.best, self.mode, self.min_delta):
             self.best, self.best_epoch, self.bad_epochs = value, int(state.metrics["epoch"]), 0
-        else:
-            self.bad_epochs += 1
-        if self.bad_epochs > self.patience:
+            return
+        self.bad_epochs += 1
+        if self.bad_epochs >= self.patience:  # patience = epochs without improvement after which the run stops
             state.should_stop = True
             best = f"best {self.best:.4f} at epoch {self.best_epoch}" if self.best is not None else "never finite"
-            state.stop_reason = f"early stopping: {self.metric} did not improve for {self.bad_epochs} epochs ({best})"
+            state.stop_reason = f"early stopping: {self.metric} did not improve for {self.bad_epochs} epoch{'s' if self.bad_epochs != 1 else ''} ({best})"
 
     def on_checkpoint_loaded(self, state: LoopState, ctx: Context) -> None:
         """A run that early stopping ended, resumed with a larger patience, trains on."""
-        if state.should_stop and state.stop_reason.startswith("early stopping") and self.bad_epochs <= self.patience:
+        if state.should_stop and state.stop_reason.startswith("early stopping") and self.bad_epochs < self.patience:
             state.should_stop, state.stop_reason = False, ""
 
     def state_dict(self) -> dict[str, Any]:
