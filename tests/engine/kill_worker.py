@@ -38,8 +38,12 @@ class ParkAt(Callback):
 if __name__ == "__main__":
     args = sys.argv[1:]
     callbacks = []
+    overrides = list(KILL_TEST_OVERRIDES)
+    if args[:1] == ["--tracking"]:
+        overrides.append("tracking.enabled=true")
+        args = args[1:]
     if args[:1] == ["--park-at"]:
         callbacks.append(ParkAt(int(args[1]), Path(args[2])))
         args = args[3:]
     workdir, resume = args[0], (args[1] if len(args) > 1 else None)
-    run(synthetic_config(*KILL_TEST_OVERRIDES), workdir=workdir, resume=resume, progress=False, callbacks=callbacks)
+    run(synthetic_config(*overrides), workdir=workdir, resume=resume, progress=False, callbacks=callbacks)

@@ -22,9 +22,10 @@ STEPS_PER_EPOCH = -(-600 // 32)  # 19
 PARK_STEP = 27  # mid epoch 2 (steps 20-38), a multiple of every_n_steps=3 (last.ckpt is written there)
 
 
-def _worker(workdir: Path, resume: Path | None = None, park: tuple[int, Path] | None = None) -> subprocess.Popen:
+def _worker(workdir: Path, resume: Path | None = None, park: tuple[int, Path] | None = None,
+            tracking: bool = False) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    options = ["--park-at", str(park[0]), str(park[1])] if park else []
+    options = (["--tracking"] if tracking else []) + (["--park-at", str(park[0]), str(park[1])] if park else [])
     return subprocess.Popen([sys.executable, "-m", "tests.engine.kill_worker", *options, str(workdir),
                              *([str(resume)] if resume else [])], cwd=ROOT, env=env)
 
@@ -57,3 +58,26 @@ def test_sigkill_mid_epoch_then_resume_matches_uninterrupted(tmp_path):
     b = torch.load(ckpt_dir / "last.ckpt", weights_only=False)["model"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_a_killed_run_is_marked_killed_in_mlflow_when_the_workdir_is_next_used(tmp_path):
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    marker = tmp_path / "parked"
+    proc = _worker(tmp_path, park=(5, marker), tracking=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    folder = next((tmp_path / "runs").iterdir())
+    meta = json.loads((folder / "run.json").read_text())
+    client = MlflowClient(meta["tracking_uri"])
+    assert meta["status"] == "running" and client.get_run(meta["mlflow_run_id"]).info.status == "RUNNING"
+
+    run(synthetic_config("trainer.epochs=1", "tracking.enabled=true"), workdir=tmp_path, progress=False)
+    assert client.get_run(meta["mlflow_run_id"]).info.status == "KILLED"
+    after = json.loads((folder / "run.json").read_text())
+    assert after["status"] == "killed" and "resume it from its last checkpoint" in after["error"]

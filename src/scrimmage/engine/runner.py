@@ -215,6 +215,8 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
         _restore_loop(loop, task, saved, checkpoint)
     main_process = fabric.is_global_zero
     store = _open_tracking_store(config, workdir, tracking_uri) if main_process else None
+    if store is not None:
+        _reconcile_killed(workdir, store)
     signature = input_signature(bundle.splits["train"].take(slice(0, 2)))
 
     # Everything that can be wrong with the inputs has been checked: now write (rank 0 only).
@@ -573,6 +575,21 @@ def _create_run_dir(root: Path, base: str) -> Path:
         (run_dir / "checkpoints").mkdir()
         return run_dir
     raise OSError(f"no free run name like {base} after 10,000 tries")
+
+
+def _reconcile_killed(workdir: Path, store: Any) -> None:
+    """Mark runs killed without a chance to say so (SIGKILL, power loss) as killed, in run.json and in MLflow
+    when they were tracked in this store: their MLflow runs would otherwise show RUNNING forever."""
+    from scrimmage.engine.runs import killed_runs
+
+    for record in killed_runs(workdir):
+        try:
+            if record.meta.get("mlflow_run_id") and record.meta.get("tracking_uri") == store.uri:
+                store.client.set_terminated(record.meta["mlflow_run_id"], status="KILLED")
+            record.end("killed", "the process died without ending the run (killed, or its machine was lost); "
+                       "resume it from its last checkpoint")
+        except Exception:  # a store hiccup must not stop a new run; the next run tries again
+            continue
 
 
 def _open_tracking_store(config: RunConfig, workdir: Path, uri: str | None) -> Any:

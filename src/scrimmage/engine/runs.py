@@ -36,7 +36,7 @@ from typing import Any
 from scrimmage.io import atomic_write_text
 from scrimmage.paths import runs_dir
 
-ENDED = ("finished", "interrupted", "failed", "diverged", "aborted", "pruned")
+ENDED = ("finished", "interrupted", "failed", "diverged", "aborted", "pruned", "killed")
 
 
 def now() -> str:
@@ -178,6 +178,22 @@ def list_runs(workdir: Path, warn: Callable[[str], None] | None = None) -> list[
             else:
                 warnings.warn(message, stacklevel=2)
     return sorted(infos, key=lambda info: (info.started or "", info.run_id), reverse=True)
+
+
+def killed_runs(workdir: Path) -> list[RunRecord]:
+    """Runs of this host whose record still says ``running`` though no process holds them (SIGKILL, power loss)."""
+    root = runs_dir(workdir)
+    found = []
+    for meta_file in sorted(root.glob("*/run.json")) if root.is_dir() else []:
+        try:
+            meta = json.loads(meta_file.read_text())
+        except (OSError, ValueError):
+            continue
+        if not isinstance(meta, dict) or meta.get("status") != "running" or meta.get("host") != socket.gethostname():
+            continue
+        if not is_locked(meta_file.parent) and ((meta_file.parent / ".lock").is_file() or not _alive(meta)):
+            found.append(RunRecord(meta_file.parent, meta))
+    return found
 
 
 def _alive(meta: dict[str, Any]) -> bool:
