@@ -3,6 +3,7 @@ and nothing written to the workdir."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -132,3 +133,34 @@ def test_a_typo_in_train_fails_before_torch_is_imported(tmp_path):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert "Did you mean 'optim.lr'" in proc.stderr + proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "exit 2 False False"
+
+
+SCRIMMAGE_BIN = str(Path(sys.executable).with_name("scrimmage"))
+
+
+def test_a_usage_error_still_ends_with_the_json_error_line(tmp_path):
+    proc = subprocess.run([SCRIMMAGE_BIN, "--workdir", str(tmp_path), "train", "--bogus", "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "No such option: --bogus" in proc.stderr
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {
+        "error": {"type": "UsageError", "message": "No such option: --bogus"}}
+
+
+@pytest.mark.slow
+def test_sigterm_during_an_ingest_ends_with_one_line_and_the_json_error(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([SCRIMMAGE_BIN, "--workdir", str(tmp_path), "data", "nfl", "--force", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline and not children.read_text().split():
+        time.sleep(0.1)  # wait for the parsing pool: the handlers are in place, work is under way
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "error: terminated (SIGTERM)"
+    assert json.loads(out.strip().splitlines()[-1])["error"]["type"] == "Terminated"
+    assert not (tmp_path / "data" / "nfl" / "games.parquet").exists(), "nothing half-written"

@@ -118,8 +118,10 @@ def user_errors(func: F) -> F:
             _fail(str(exc), type(exc).__name__, exc.exit_code, json_mode)
         except (typer.Exit, click.exceptions.ClickException, click.exceptions.Abort):
             raise
-        except KeyboardInterrupt:
-            _fail("interrupted", "Interrupted", 130, json_mode)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (cli.main.Terminated)
+            terminated = type(exc).__name__ == "Terminated"
+            _fail("terminated (SIGTERM)" if terminated else "interrupted", "Terminated" if terminated else "Interrupted",
+                  143 if terminated else 130, json_mode)
         except OSError as exc:
             message = filesystem_message(exc)
             if message is not None:

@@ -64,3 +64,59 @@ def _register() -> None:
 
 
 _register()
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM turned into an exception, so every command's error boundary ends it cleanly (exit 143)."""
+
+
+_MAIN_PID = 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    import os
+    import signal
+
+    if os.getpid() != _MAIN_PID:  # a forked pool worker inherited this handler: die quietly, as by default
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise Terminated("terminated (SIGTERM)")
+
+
+def cli() -> None:
+    """The console entry point: ``app`` plus what click's standalone mode cannot do for ``--json``.
+
+    A usage error (an unknown option, a missing argument) still ends with the ``--json`` error line,
+    and SIGTERM reaches the command's error boundary (training replaces this handler with its own
+    checkpointing one while it runs).
+    """
+    import os
+    import signal
+    import sys
+
+    from scrimmage.cli.common import emit_json
+
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
+
+    json_mode = "--json" in sys.argv[1:]
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = app(standalone_mode=False)
+    except Terminated:
+        if json_mode:
+            emit_json({"error": {"type": "Terminated", "message": "terminated (SIGTERM)"}})
+        sys.exit(143)
+    except Exception as exc:
+        # typer vendors click (typer._click): match its exceptions by kind, not by a private import path
+        kinds = {cls.__name__ for cls in type(exc).__mro__}
+        if "Abort" in kinds:
+            sys.exit(130)
+        if "ClickException" not in kinds:
+            raise
+        exc.show()  # type: ignore[attr-defined]
+        if json_mode and "UsageError" in kinds:
+            emit_json({"error": {"type": "UsageError", "message": exc.format_message()}})  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    sys.exit(code if isinstance(code, int) else 0)

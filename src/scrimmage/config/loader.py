@@ -225,12 +225,32 @@ def _expected_type(loc: list[Any], raw: Any) -> str:
 
 
 def _type_name(annotation: Any) -> str:
+    """An annotation in plain words (``list[Annotated[int, Strict ...]]`` → ``a list of integers``)."""
     origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])
     if origin is typing.Literal:
-        return "one of " + ", ".join(repr(a) for a in typing.get_args(annotation))
-    if isinstance(annotation, type) and origin is None:
-        return annotation.__name__
+        return "one of " + ", ".join(repr(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        words = [_type_name(a) for a in args if a is not type(None)]
+        return " or ".join(words) + (" or null" if type(None) in args else "")
+    if origin in (list, tuple, set, frozenset):
+        inner = [_type_name(a) for a in args if a is not Ellipsis]
+        return "a list" + (f" of {_plural(inner[0])}" if len(set(inner)) == 1 else f" of ({', '.join(inner)})" if inner else "")
+    if origin is dict:
+        return f"a mapping of {_type_name(args[1])}" if len(args) == 2 else "a mapping"
+    if isinstance(annotation, type):
+        return _PLAIN.get(annotation, annotation.__name__)
     return str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
+_PLAIN = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
+
+
+def _plural(word: str) -> str:
+    return {"an integer": "integers", "a number": "numbers", "text": "texts", "true or false": "true/false values"}.get(
+        word, word)
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from scrimmage.errors import ArgumentError, CheckpointError
 from scrimmage.paths import runs_dir
 
 # Keys that may change between the interrupted run and its resumption.
-RESUMABLE_CHANGES = ("trainer.epochs", "checkpoint.", "tracking.", "trainer.threads", "trainer.session_budget")
+RESUMABLE_CHANGES = ("trainer.epochs", "checkpoint.", "tracking.", "trainer.threads", "trainer.session_budget", "reports")
 # Sections whose component (its name) defines the training itself: a resume never swaps one.
 COMPONENT_SECTIONS = ("data", "task", "model", "loss", "optim", "scheduler", "loop")
 # Callback options that may change too (keyed by callback name): extending patience is fine.
@@ -49,10 +49,13 @@ def resolve_checkpoint(target: str, workdir: Path) -> Path:
 def resume_config(target: str, workdir: Path, overrides: list[str]) -> tuple[Any, str | None]:
     """The config a run was started with (from its checkpoint), with ``overrides`` on top: what
     ``train --resume RUN_ID`` uses when no recipe is given. Returns (config, the run's recipe)."""
+    import copy
+
     from scrimmage.config.loader import parse_override, set_dotted, validate_config
 
     checkpoint = resolve_checkpoint(target, workdir)
     raw = read_checkpoint_config(checkpoint)
+    validate_config(copy.deepcopy(raw), source=f"the config of {checkpoint}", check_files=False)  # the run's own
     for item in overrides:
         key, value = parse_override(item)
         section = key.split(".")[0]
@@ -62,7 +65,10 @@ def resume_config(target: str, workdir: Path, overrides: list[str]) -> tuple[Any
             if new != old:
                 raise CheckpointError(component_change_message(section, old, new, flag=f"-o {item}"))
         set_dotted(raw, key, value, source=f"override '{item}'")
-    config = validate_config(raw, source=f"the config of {checkpoint}")
+    # the checkpoint's config is valid (above): what fails now is what the user typed, so name the flags
+    typed = " ".join(f"-o {item}" for item in overrides)
+    config = validate_config(raw, source=f"{typed} (on the config of run {checkpoint.parent.parent.name})" if overrides
+                             else f"the config of {checkpoint}")
     recipe = None
     meta = checkpoint.parent.parent / "run.json"
     if meta.is_file():
