@@ -164,3 +164,10 @@ def test_sigterm_during_an_ingest_ends_with_one_line_and_the_json_error(tmp_path
     assert "Traceback" not in err and err.strip().splitlines()[-1] == "error: terminated (SIGTERM)"
     assert json.loads(out.strip().splitlines()[-1])["error"]["type"] == "Terminated"
     assert not (tmp_path / "data" / "nfl" / "games.parquet").exists(), "nothing half-written"
+
+
+def test_predict_help_lists_the_registered_predictors_options():
+    result = CliRunner().invoke(app, ["predict", "--help"])
+    assert result.exit_code == 0
+    for option in ("--season", "--week", "--games", "--sims"):
+        assert option in result.output, option

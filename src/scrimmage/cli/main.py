@@ -49,7 +49,9 @@ def _register() -> None:
     from scrimmage.cli.config_cmd import config_app
     from scrimmage.cli.data import data_app, register_data_commands
     from scrimmage.cli.list_cmd import list_components
-    from scrimmage.cli.predict import predict
+    from scrimmage.cli.predict import predict, predictor_help
+
+    predictor_options = predictor_help()
     from scrimmage.cli.runs import runs
     from scrimmage.cli.train import train
 
@@ -58,7 +60,8 @@ def _register() -> None:
     app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")
     app.add_typer(config_app, name="config", help="Show or validate a recipe's resolved config.")
     app.command("train")(train)
-    app.command("predict", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(predict)
+    app.command("predict", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                epilog=predictor_options)(predict)
     app.command("runs")(runs)
     app.command("list")(list_components)
 

@@ -57,6 +57,14 @@ def predict(
         emit_json(payload)
 
 
+def predictor_help() -> str:
+    """The selection options of every registered predictor, for ``predict --help`` (descriptions only: cheap)."""
+    from scrimmage.config.registry import PREDICTORS
+
+    lines = [f"{dataset} runs: {description}" for dataset, description in PREDICTORS.describe().items()]
+    return "Selection options by dataset:\n\n" + "\n\n".join(lines) if lines else ""
+
+
 def model_line(loaded: Any) -> str:
     """Which weights answer: the checkpoint, its epoch, and a warning when the run has not finished."""
     line = f"model: {loaded.path} (epoch {loaded.epoch if loaded.epoch is not None else '?'})"
