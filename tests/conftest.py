@@ -20,7 +20,7 @@ def lines_csv() -> Path:
 @pytest.fixture(scope="session")
 def full_ingest(tmp_path_factory: pytest.TempPathFactory):
     """The whole bundled data set ingested once (with lines when the shared CSV exists)."""
-    from scrimmage.football.ingest import ingest_nfl, load_nfl_table
+    from scrimmage.football.nfl.ingest import ingest_nfl, load_nfl_table
 
     workdir = tmp_path_factory.mktemp("nfl_full")
     lines = LINES_CSV if LINES_CSV.is_file() else None

@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from scrimmage.football import parse, quality
-from scrimmage.football.source import package_root, read_schedule
+from scrimmage.football.nfl import parse, quality
+from scrimmage.football.nfl.source import package_root, read_schedule
+from tests.football.cfb.conftest import GAMES_CSV, LINES_CSV, PBP_DIR, _need_sample, make_mini
 
 MINI_GAMES = ("2009091000", "2013120806", "2016112701")
 
@@ -63,7 +64,7 @@ CANCELLED, ALIAS, SEASON_MISMATCH, NO_FILE = "2016080751", "2009082253", "200909
 @pytest.fixture(scope="session")
 def doctored_ingest(tmp_path_factory: pytest.TempPathFactory):
     """Summary and tables of an ingest of the doctored mini source (see the constants above)."""
-    from scrimmage.football.ingest import ingest_nfl, load_nfl_table
+    from scrimmage.football.nfl.ingest import ingest_nfl, load_nfl_table
 
     base = tmp_path_factory.mktemp("nfl_doctored")
     src = make_source(base / "src", (CANCELLED, ALIAS, SEASON_MISMATCH), extra_schedule=(NO_FILE,))
@@ -79,7 +80,7 @@ def doctored_ingest(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def mini_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFrame]:
     """Tables of the three mini games (valid input for the schema-corruption tests)."""
-    from scrimmage.football.ingest import ingest_nfl, load_nfl_table
+    from scrimmage.football.nfl.ingest import ingest_nfl, load_nfl_table
 
     base = tmp_path_factory.mktemp("nfl_mini")
     src = make_source(base / "src")
@@ -88,3 +89,38 @@ def mini_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pd.DataFr
 
 
 __all__ = ["clean_real_game", "make_source", "read_game_json"]
+
+
+@pytest.fixture(scope="session")
+def empirical(full_ingest):
+    """``(sampler, tables, workdir)``: the empirical sampler of the full ingest (fit once, cached in its
+    workdir, so the CLI tests read the same sampler)."""
+    from scrimmage.football.simulate.empirical.cache import load_or_fit
+
+    _, tables, workdir = full_ingest
+    sampler, _ = load_or_fit(workdir)
+    return sampler, tables, workdir
+
+
+# ---- college: the CFBD sample ingested once per session, and small copies of it
+
+@pytest.fixture(scope="session")
+def cfb_sample() -> dict[str, Path]:
+    _need_sample()
+    return {"pbp": PBP_DIR, "games": GAMES_CSV, "lines": LINES_CSV}
+
+
+@pytest.fixture(scope="session")
+def cfb_ingest(tmp_path_factory: pytest.TempPathFactory, cfb_sample: dict[str, Path]):
+    """The whole sample ingested once, with lines: (summary, tables, workdir)."""
+    from scrimmage.football.cfb.ingest import ingest_cfb, load_cfb_table
+
+    workdir = tmp_path_factory.mktemp("cfb_full")
+    summary = ingest_cfb(workdir, cfb_sample["pbp"], cfb_sample["games"], lines=cfb_sample["lines"], force=True)
+    tables = {name: load_cfb_table(workdir, name) for name in ("games", "drives", "plays")}
+    return summary, tables, workdir
+
+
+@pytest.fixture()
+def mini_cfb(tmp_path: Path) -> dict[str, Path]:
+    return make_mini(tmp_path / "src")

@@ -113,7 +113,7 @@ def test_fidelity_on_the_test_seasons(empirical):
 
 
 def test_the_fit_is_cached_by_the_data_manifest(empirical, monkeypatch):
-    from scrimmage.football.simulate import empirical as module
+    from scrimmage.football.simulate.empirical import cache as module
 
     sampler, _, workdir = empirical
     path = module.cache_path(workdir)
@@ -134,7 +134,7 @@ def test_the_fit_is_cached_by_the_data_manifest(empirical, monkeypatch):
 
 def test_missing_tables_say_to_ingest(tmp_path):
     from scrimmage.errors import DataError
-    from scrimmage.football.simulate.empirical import load_or_fit
+    from scrimmage.football.simulate.empirical.cache import load_or_fit
 
     with pytest.raises(DataError, match="scrimmage data nfl"):
         load_or_fit(tmp_path)

@@ -32,11 +32,11 @@ import pandas as pd
 import pyarrow as pa
 
 from scrimmage.errors import DataError
-from scrimmage.football import schemas
 from scrimmage.football.cfb import quality, source
 from scrimmage.football.cfb.lines import BOOK_PRIORITY, join_cfb_lines, read_cfb_lines
 from scrimmage.football.cfb.parse import parse_game
-from scrimmage.football.ingest import IngestSummary
+from scrimmage.football.common import schemas
+from scrimmage.football.nfl.ingest import IngestSummary
 from scrimmage.io import atomic_write_text, commit
 from scrimmage.paths import data_dir
 

@@ -9,6 +9,6 @@
 * :mod:`.fidelity` — real against simulated on a set of games;
 * :mod:`.cli` — ``scrimmage simulate``.
 
-Nothing is imported here: the CLI registers ``scrimmage.football.simulate.cli:simulate`` at
+Nothing is imported here: the CLI registers ``scrimmage.football.cli.simulate:simulate`` at
 startup, and importing torch for ``scrimmage --help`` would cost a second.
 """
