@@ -124,3 +124,78 @@ def cfb_ingest(tmp_path_factory: pytest.TempPathFactory, cfb_sample: dict[str, P
 @pytest.fixture()
 def mini_cfb(tmp_path: Path) -> dict[str, Path]:
     return make_mini(tmp_path / "src")
+
+
+# ---- on-disk fixtures built once per test run, shared by pytest-xdist workers
+
+
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """A folder that ``build(folder)`` fills once per test run, under a file lock.
+
+    Under pytest-xdist every worker has its own basetemp below one run folder, so the folder lives in
+    ``getbasetemp().parent`` and the first worker to take the lock builds it while the others wait and
+    then read it; run alone it lives in the session's basetemp. A build that failed half-way leaves no
+    ``.built`` marker, so the next taker starts it over.
+    """
+    import os
+    import shutil
+
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "football-shared"
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / name
+    with FileLock(str(root / f"{name}.lock")):
+        if not (folder / ".built").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            build(folder)
+            (folder / ".built").write_text("ok\n")
+    return folder
+
+
+#: The tiny nfl-hierarchical run every simulator, predictor and CLI test of a trained model shares.
+HIERARCHICAL_RECIPE = "recipes/nfl-hierarchical.yaml"
+TINY_SEASONS = ["data.train_seasons=[2016,2016]", "data.val_seasons=[2017,2017]", "data.test_seasons=[2018,2018]"]
+TINY_HIERARCHICAL = ['callbacks=[{"name": "phases", "phases": [{"name": "all", "steps": 4}]}]', "trainer.epochs=1",
+                     "tracking.enabled=false", "model.hidden=[16,8]", "model.play_head=[16]", "reports.1.n=2"]
+
+
+class TinyRun:
+    """A finished run read back from disk: its id, its result as ``to_dict()`` gave it, and its workdir."""
+
+    def __init__(self, run_id: str, result: dict[str, Any], workdir: Path):
+        self.run_id, self._result, self.workdir = run_id, result, workdir
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self._result))
+
+
+@pytest.fixture(scope="session")
+def tiny_hierarchical(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> TinyRun:
+    """One tiny trained ``nfl-hierarchical`` run per test run, in a workdir of its own (the full ingest's
+    tables and fitted empirical sampler copied in, so nothing is refitted), with the simulator's caches
+    warmed by one :func:`load_neural_sampler`. Tests read it; one that changes files works on a copy."""
+
+    def build(folder: Path) -> None:
+        import shutil
+
+        from scrimmage.config import load_config
+        from scrimmage.engine import run
+        from scrimmage.football.simulate.empirical.cache import load_or_fit
+        from scrimmage.football.simulate.neural import load_neural_sampler
+
+        _, _, source = request.getfixturevalue("full_ingest")
+        load_or_fit(source)  # the session's empirical sampler, fitted once and copied with the tables
+        shutil.copytree(source / "data", folder / "data")
+        shutil.copytree(source / "simulate", folder / "simulate")
+        result = run(load_config(HIERARCHICAL_RECIPE, [*TINY_SEASONS, *TINY_HIERARCHICAL]), workdir=folder,
+                     progress=False)
+        load_neural_sampler(result.run_id, folder)
+        (folder / "tiny-run.json").write_text(json.dumps({"run_id": result.run_id, "result": result.to_dict()},
+                                                         default=str))
+
+    folder = shared_folder(tmp_path_factory, "tiny-hierarchical", build)
+    blob = json.loads((folder / "tiny-run.json").read_text())
+    return TinyRun(blob["run_id"], blob["result"], folder)

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from scrimmage.config import load_config
+from scrimmage.engine.reports import ReportContext
 from scrimmage.engine.tasks.base import Evaluation
 from scrimmage.engine.tasks.classification import ClassificationTask
 from scrimmage.football.datasets.nfl_playcall import PlaycallDataConfig
@@ -194,7 +195,9 @@ def test_situation_baseline_is_fitted_on_train_only_and_every_row_is_scored(full
     prob = torch.from_numpy(fitted.predict(test["situation"].to_numpy())).float()  # a "model" as good as the cells
     task = ClassificationTask(bundle.spec, "multiclass", "none", 15)
     evaluation = Evaluation({"test/log_loss": 0.0}, prob, target)
-    report = playcall_report(bundle, "test", evaluation, task.report(bundle, "test", evaluation))
+    ctx = ReportContext(config=None, data=bundle, split="test", evaluation=evaluation, model=None, task=task,
+                        workdir=Path("."), run_dir=Path("."), device=torch.device("cpu"))
+    report = playcall_report(ctx, task.report(bundle, "test", evaluation))
     assert list(report.rows) == ["model", "majority", "situation"]
     for row in report.rows.values():
         assert row["n_plays"] == len(target)

@@ -18,29 +18,23 @@ from scrimmage.errors import ArgumentError
 from scrimmage.football.simulate.engine import simulate
 from scrimmage.football.simulate.neural import NeuralPlaySampler, load_neural_sampler, snap_features
 from scrimmage.football.simulate.state import GameState
-
-RECIPE = "recipes/nfl-hierarchical.yaml"
-SEASONS = ["data.train_seasons=[2016,2016]", "data.val_seasons=[2017,2017]", "data.test_seasons=[2018,2018]"]
-TINY = ['callbacks=[{"name": "phases", "phases": [{"name": "all", "steps": 4}]}]', "trainer.epochs=1",
-        "tracking.enabled=false", "model.hidden=[16,8]", "model.play_head=[16]", "reports.1.n=2"]
+from tests.football.conftest import HIERARCHICAL_RECIPE, TINY_HIERARCHICAL, TINY_SEASONS
 
 
 @pytest.fixture(scope="module")
-def trained(full_ingest, tmp_path_factory):
-    """A tiny trained run in its own workdir (the session's tables copied in): (result, workdir, bundle)."""
-    from scrimmage.engine import run
-
-    _, _, source = full_ingest
-    workdir = tmp_path_factory.mktemp("sampler")
-    shutil.copytree(source / "data", workdir / "data")
-    config = load_config(RECIPE, [*SEASONS, *TINY])
-    result = run(config, workdir=workdir, progress=False)
-    return result, workdir, config.data.build(workdir)
+def trained(tiny_hierarchical):
+    """The session's tiny trained run (tests/football/conftest.py): (result, workdir, None)."""
+    return tiny_hierarchical, tiny_hierarchical.workdir, None
 
 
-def test_features_from_a_state_are_the_training_features(trained):
+@pytest.fixture(scope="module")
+def bundle(tiny_hierarchical):
+    """The run's data, rebuilt from its workdir's tables by its own config."""
+    return load_config(HIERARCHICAL_RECIPE, [*TINY_SEASONS, *TINY_HIERARCHICAL]).data.build(tiny_hierarchical.workdir)
+
+
+def test_features_from_a_state_are_the_training_features(bundle):
     """Rebuild each real snap's state from its inputs: the sampler's features must equal the dataset's."""
-    _, _, bundle = trained
     split = bundle.splits["test"]
     names = list(bundle.spec.feature_names)
     x, mask = split.tensors["x"][:20], split.tensors["mask"][:20]
@@ -58,6 +52,83 @@ def test_features_from_a_state_are_the_training_features(trained):
     built = snap_features(state, counters)
     for name, values in built.items():
         torch.testing.assert_close(values.float(), f[name].float(), rtol=1e-5, atol=1e-3, msg=name)
+
+
+def test_the_fast_feature_path_gives_the_training_inputs_on_real_snaps(sampler, bundle):
+    """The simulator's one feature builder (the play block built every snap, the pregame block scaled
+    once per batch; also what the opening projection reads) gives real snaps' states exactly the
+    standardised inputs the model was trained on."""
+    s, _ = sampler
+    split, frame = bundle.splits["test"], bundle.frames["test"].reset_index(drop=True)
+    names = list(bundle.spec.feature_names)
+    assert names == s.features
+    x, mask = split.tensors["x"][:20].float(), split.tensors["mask"][:20]
+    rows = x[mask]
+    game = torch.arange(len(mask)).unsqueeze(1).expand_as(mask)[mask]
+    f = {name: rows[:, i] for i, name in enumerate(names)}
+    quarter = sum(q * f[f"qtr_{q}"] for q in (1, 2, 3, 4)) + 5 * f["overtime"]
+    clock = torch.where((quarter == 1) | (quarter == 3), f["half_seconds_left"] - 900, f["half_seconds_left"])
+    season = torch.tensor(frame["season"].to_numpy()[game.numpy()])
+    first, last = s.train_seasons
+    context = {"pregame": rows[:, [names.index(c) for c in s.pregame_columns]], "season": season,
+               "season_id": season.clamp(first, last) - first,
+               "postseason": torch.tensor((frame["season_type"].to_numpy()[game.numpy()] == "POST").astype("float32"))}
+    down = sum(d * f[f"down_{d}"] for d in (1, 2, 3, 4))
+    state = GameState.from_situation(
+        torch.zeros(len(rows), 2, dtype=torch.long), quarter=quarter.long(), clock=clock.long(),
+        offense=torch.where(f["offense_home"] > 0, 0, 1), down=down.long(), distance=f["distance"].long(),
+        yardline=(100 - f["yards_to_goal"]).long(), home_score=f["home_score_before"].long(),
+        away_score=f["away_score_before"].long(), context=context)
+    s._pregame_scaled, s._counters = None, {k: f[k] for k in ("drive_number", "play_in_drive", "play_number")}
+    try:
+        torch.testing.assert_close(s._scaled_inputs(state), s.scaler.scale_inputs(rows), rtol=1e-5, atol=1e-4)
+    finally:
+        s._pregame_scaled, s._counters = None, {}
+
+
+def test_the_opening_projection_is_the_game_head_at_the_first_snap(sampler):
+    """Through the fast feature path, the pregame projection is the model's own output at kickoff state."""
+    s, _ = sampler
+    games = s.games[s.games["season"] == 2018].head(4)
+    home, away = games["home_team"].tolist(), games["away_team"].tolist()
+    ctx = s.matchup_context(home, away, game_ids=games.index.tolist())
+    out = s.opening_projection(home, away, ctx)
+    torch.testing.assert_close(out["margin"], out["home_points"] - out["away_points"])
+    assert bool(((out["home_win_prob"] > 0) & (out["home_win_prob"] < 1)).all())
+    assert s.opening_projection(home, away, ctx)["margin"].tolist() == out["margin"].tolist()
+
+
+def test_loading_reads_the_cached_features_and_strength_and_rebuilds_damaged_files(trained, tmp_path, monkeypatch):
+    from scrimmage.football.simulate import neural_cache
+
+    result, workdir, _ = trained
+    wd = tmp_path / "wd"
+    shutil.copytree(workdir, wd)  # the shared run is only read: this test damages its copy
+    cache = wd / "cache" / "neural"
+    frames, strengths = sorted(cache.glob("pregame-*.parquet")), sorted(cache.glob("strength-*.json"))
+    assert len(frames) == 1 and len(strengths) == 1  # warmed by the fixture's first load
+    reference = load_neural_sampler(result.run_id, wd)
+
+    def never(*args, **kwargs):
+        raise AssertionError("recomputed although the cache holds it")
+
+    with monkeypatch.context() as m:
+        m.setattr(neural_cache, "pregame_frame", never)
+        m.setattr(NeuralPlaySampler, "calibrate_strength", never)
+        cached = load_neural_sampler(result.run_id, wd)
+    assert cached.latent_sd == reference.latent_sd and cached.games.equals(reference.games)
+
+    frames[0].write_bytes(b"not parquet")
+    strengths[0].write_text("{")
+    rebuilt = load_neural_sampler(result.run_id, wd)
+    assert rebuilt.latent_sd == pytest.approx(reference.latent_sd) and rebuilt.games.equals(reference.games)
+    assert json.loads(strengths[0].read_text())["latent_sd"] == pytest.approx(reference.latent_sd)
+    assert neural_cache.cached_pregame_frame(SimpleNamespace(**_data_options(rebuilt)), wd)[2]  # whole again
+
+
+def _data_options(sampler):
+    cfg = load_config(HIERARCHICAL_RECIPE, [*TINY_SEASONS, *TINY_HIERARCHICAL]).data
+    return {k: getattr(cfg, k) for k in ("pregame_features", "season_types", "halflife_games", "prior_games", "lines")}
 
 
 def test_training_report_simulates_the_test_games(trained):
@@ -105,8 +176,6 @@ def test_the_encoder_moves_only_on_snaps(sampler):
     s.sample(state, gen)  # a kickoff: no snap, no step
     assert all(torch.equal(a, h[0]) for a, h in zip(before, s._hidden, strict=True))
     snap = GameState.from_situation(teams, quarter=1, clock=800, offense=0, context=ctx)
-    # the fast path (pregame block scaled once) gives the model exactly its standardised inputs
-    torch.testing.assert_close(s._scaled_inputs(snap), s.scaler.scale_inputs(s._features(snap)))
     s.sample(snap, gen)
     assert not torch.equal(before[0], s._hidden[0][0])
 
@@ -122,11 +191,10 @@ def test_calibration_undoes_label_smoothing_exactly():
     assert far[0, 3] == 0 and abs(float(far.sum()) - 1) < 1e-6
 
 
-def test_a_transformer_model_cannot_simulate(trained):
+def test_a_transformer_model_cannot_simulate(bundle):
     from scrimmage.football.hierarchical.configs import HierarchicalModelConfig
     from scrimmage.football.hierarchical.model import HierarchicalModel
 
-    _, _, bundle = trained
     net = HierarchicalModelConfig(encoder="transformer", d_model=16, heads=2, ff_width=16).build(bundle.spec, 6)
     with pytest.raises(ArgumentError, match="transformer"):
         NeuralPlaySampler(HierarchicalModel(net, bundle.spec.n_features), bundle.spec, None, None,
@@ -195,8 +263,8 @@ def test_after_play_reads_the_real_snaps_so_far_as_history(sampler):
     assert s.prime_with_game(game_id, 0, workdir) == 0 and s._history is None
 
 
-def test_simulate_after_play_with_a_trained_model(trained):
-    result, workdir, bundle = trained
+def test_simulate_after_play_with_a_trained_model(trained, bundle):
+    result, workdir, _ = trained
     game_id = str(bundle.frames["test"]["game_id"].iloc[0])
     res = CliRunner().invoke(app, ["--workdir", str(workdir), "simulate", result.run_id, "--game", game_id,
                                    "--after-play", "80", "--n", "200"])

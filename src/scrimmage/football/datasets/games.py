@@ -261,7 +261,8 @@ def build_cfb_games(cfg: CfbGamesConfig, workdir: Path) -> DataBundle:
     frames for the report. ``info["league"]`` is ``"cfb"`` and ``info["rules"]`` the simulator's
     rule set, ``"ncaa"``.
     """
-    from scrimmage.football.cfb.ingest import MANIFEST, cfb_dir, ingest_cfb, load_cfb_table
+    from scrimmage.football.cfb.ingest import ingest_cfb, load_cfb_table
+    from scrimmage.football.common.tables import MANIFEST, cfb_dir
 
     if cfg.source is not None:
         assert cfg.games is not None  # the config requires both

@@ -22,11 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import hashlib
-import json
 import multiprocessing as mp
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,22 +30,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from scrimmage.errors import DataError
 from scrimmage.football.common import schemas
+from scrimmage.football.common.store import TableStore
+from scrimmage.football.common.tables import TABLES, nfl_dir
 from scrimmage.football.nfl import quality, source
 from scrimmage.football.nfl.lines import LAYOUT, covered_seasons, join_lines, read_lines
 from scrimmage.football.nfl.parse import parse_game
-from scrimmage.io import atomic_write_text, commit
-from scrimmage.paths import data_dir
 
 #: Bump when parsing, rules, table layout or the manifest change so cached tables are rebuilt.
 #: 2: per-team offensive plays and success rate left the games table (computed in features).
 #: 3: the manifest records table sizes and checksums; games without a schedule entry are kept.
 PARSER_VERSION = "3"
-TABLES = ("games", "drives", "plays")
-MANIFEST = "manifest.json"
 WORKERS = 2
 CHUNKS = 16
 #: Joined lines that match fewer than this share of the regular-season and playoff games of the
@@ -105,21 +98,6 @@ class IngestSummary:
         )
 
 
-def nfl_dir(workdir: Path) -> Path:
-    """``<workdir>/data/nfl``."""
-    return data_dir(Path(workdir)) / "nfl"
-
-
-# ---------------------------------------------------------------- the manifest and integrity
-
-_SUMMARY_KEYS = ("games", "drives", "plays", "rules", "seconds", "paths")
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def _rebuild_command(fp: dict[str, Any] | None) -> str:
     """The ``data nfl --force`` command that rebuilds a store from what the manifest recorded."""
     parts = ["scrimmage data nfl"]
@@ -133,73 +111,9 @@ def _rebuild_command(fp: dict[str, Any] | None) -> str:
     return "`" + " ".join(parts) + "`"
 
 
-def _damaged(what: Path, why: str, fp: dict[str, Any] | None = None) -> DataError:
-    return DataError(f"{what} is damaged ({why}); rerun {_rebuild_command(fp)} to rebuild the NFL tables")
-
-
-def _read_manifest(out: Path) -> dict[str, Any] | None:
-    """The store's manifest (``None`` when there is none); a manifest that is not JSON or lacks
-    its fingerprint is a :class:`DataError` (damaged)."""
-    path = out / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise _damaged(path, f"not valid JSON: {exc}") from None
-    if not isinstance(manifest, dict):
-        raise _damaged(path, f"a JSON {type(manifest).__name__}, not an object")
-    fp = manifest.get("fingerprint")
-    if not isinstance(fp, dict) or "parser_version" not in fp or "source" not in fp:
-        raise _damaged(path, "no fingerprint with parser_version and source")
-    return manifest
-
-
-def _check_manifest(out: Path, manifest: dict[str, Any]) -> None:
-    """A current manifest has the summary and a size and checksum per table."""
-    fp = manifest["fingerprint"]
-    missing = [k for k in ("summary", "tables") if not isinstance(manifest.get(k), dict)]
-    if not missing:
-        missing += [f"summary.{k}" for k in _SUMMARY_KEYS if k not in manifest["summary"]]
-        for name in TABLES:
-            rec = manifest["tables"].get(name)
-            if not isinstance(rec, dict) or not isinstance(rec.get("bytes"), int) or not isinstance(rec.get("sha256"), str):
-                missing.append(f"tables.{name}.bytes/sha256")
-    if missing:
-        raise _damaged(out / MANIFEST, f"missing {', '.join(missing)}", fp)
-
-
-def _check_table(out: Path, name: str, manifest: dict[str, Any], checksum: bool) -> Path:
-    """The table's path once its size (and with ``checksum`` its sha256) match the manifest."""
-    path = out / f"{name}.parquet"
-    rec = manifest["tables"][name]
-    fp = manifest["fingerprint"]
-    if not path.is_file():
-        raise _damaged(path, "the file is missing", fp)
-    size = path.stat().st_size
-    if size != rec["bytes"]:
-        raise _damaged(path, f"{size:,} bytes where the manifest records {rec['bytes']:,}", fp)
-    if checksum and _sha256(path) != rec["sha256"]:
-        raise _damaged(path, "its sha256 checksum differs from the manifest's", fp)
-    return path
-
-
-def _verify(out: Path, manifest: dict[str, Any]) -> None:
-    _check_manifest(out, manifest)
-    for name in TABLES:
-        _check_table(out, name, manifest, checksum=True)
-
-
-def _stray_tables(out: Path) -> list[str]:
-    return [f"{t}.parquet" for t in TABLES if (out / f"{t}.parquet").exists()]
-
-
-def _no_manifest(out: Path) -> DataError:
-    return _damaged(
-        out / MANIFEST,
-        f"the file is missing beside {', '.join(_stray_tables(out))}, so the tables cannot be verified "
-        "(an interrupted ingest?)",
-    )
+def nfl_store(workdir: Path) -> TableStore:
+    """The NFL tables' store (:class:`~scrimmage.football.common.store.TableStore`) in ``<workdir>/data/nfl``."""
+    return TableStore(nfl_dir(workdir), "NFL", _rebuild_command, fingerprint_keys=("parser_version", "source"))
 
 
 def load_nfl_table(workdir: Path, name: str) -> pd.DataFrame:
@@ -207,25 +121,19 @@ def load_nfl_table(workdir: Path, name: str) -> pd.DataFrame:
     a file pyarrow cannot read is reported as damaged."""
     if name not in TABLES:
         raise DataError(f"unknown NFL table {name!r}; choose one of {', '.join(TABLES)}")
-    out = nfl_dir(workdir)
-    path = out / f"{name}.parquet"
-    manifest = _read_manifest(out)
+    store = nfl_store(workdir)
+    manifest = store.read_manifest()
     if manifest is None:
-        if path.exists():
-            raise _no_manifest(out)
-        raise DataError(f"NFL table {path} not found; run `scrimmage data nfl` first")
+        if store.table_path(name).exists():
+            raise store.no_manifest()
+        raise DataError(f"NFL table {store.table_path(name)} not found; run `scrimmage data nfl` first")
     fp = manifest["fingerprint"]
     if fp.get("parser_version") != PARSER_VERSION:
         raise DataError(
-            f"the NFL tables in {out} were built by parser version {fp.get('parser_version')} (this scrimmage "
+            f"the NFL tables in {store.out} were built by parser version {fp.get('parser_version')} (this scrimmage "
             f"reads version {PARSER_VERSION}); rebuild them with {_rebuild_command(fp)}"
         )
-    _check_manifest(out, manifest)
-    _check_table(out, name, manifest, checksum=False)
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise _damaged(path, f"{type(exc).__name__}: {exc}", fp) from None
+    return store.read_table(name, manifest)
 
 
 def _fingerprint(source_dir: Path | None, lines: Path | None) -> dict[str, Any]:
@@ -267,15 +175,16 @@ def ensure_nfl_tables(workdir: Path) -> IngestSummary:
     gone, is an error that says how to rebuild it.
     """
     start = time.perf_counter()
-    out = nfl_dir(workdir)
-    manifest = _read_manifest(out)
+    store = nfl_store(workdir)
+    out = store.out
+    manifest = store.read_manifest()
     if manifest is None:
-        if _stray_tables(out):
-            raise _no_manifest(out)
+        if store.stray_tables():
+            raise store.no_manifest()
         return ingest_nfl(workdir)
     fp = manifest["fingerprint"]
     if fp.get("parser_version") == PARSER_VERSION:
-        _verify(out, manifest)
+        store.verify(manifest)
         summary = _cached_summary(out, manifest)
         summary.seconds = time.perf_counter() - start
         return summary
@@ -468,39 +377,11 @@ def _write_store(
     out: Path, tables: dict[str, pd.DataFrame], fp: dict[str, Any], summary: IngestSummary,
     keep: dict[str, dict[str, Any]] | None = None,
 ) -> None:
-    """Write ``tables`` (and the manifest) all-or-nothing: temp files first, then renames, the
-    manifest last; ``keep`` holds the manifest records of tables left as they are. A write that
-    fails (read-only folder, full disk) is a :class:`DataError` and leaves the old store intact."""
-    records = dict(keep or {})
-    tmps: dict[str, Path] = {}
-    try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            for name, df in tables.items():
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.parquet.", suffix=".tmp", dir=out)
-                os.close(fd)
-                tmps[name] = Path(tmp)
-                df.to_parquet(tmps[name], index=False)
-                records[name] = {"file": f"{name}.parquet", "bytes": tmps[name].stat().st_size, "sha256": _sha256(tmps[name])}
-            record = summary.to_dict()
-            record.pop("notes")
-            manifest = {
-                "fingerprint": fp, "summary": record, "tables": {n: records[n] for n in TABLES},
-                "written_at": time.time(), "pid": os.getpid(),
-            }
-            (out / MANIFEST).unlink(missing_ok=True)  # a stale manifest must not vouch for new files
-            for name in list(tmps):
-                commit(tmps.pop(name), out / f"{name}.parquet")
-            atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
-        finally:
-            for tmp in tmps.values():
-                tmp.unlink(missing_ok=True)
-    except (OSError, pa.ArrowException) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise DataError(
-            f"cannot write the NFL tables to {out}: {reason}; make that folder writable (or use another "
-            "--workdir) and free disk space, then run again (the tables there before are unchanged)"
-        ) from None
+    """Write ``tables`` (and the manifest) all-or-nothing (:meth:`TableStore.write`); ``keep`` holds the
+    manifest records of tables left as they are."""
+    record = summary.to_dict()
+    record.pop("notes")
+    TableStore(out, "NFL", _rebuild_command).write(tables, fp, record, keep)
 
 
 def _rejoin_lines(
@@ -533,13 +414,14 @@ def _reuse(
     """The summary of the store when it can serve this request without parsing: same parser and
     source, verified; other lines are joined onto it. ``None``: build anew."""
     out = nfl_dir(workdir)
-    manifest = _read_manifest(out)
+    store = nfl_store(workdir)
+    manifest = store.read_manifest()
     if manifest is None:
         return None
     stored = manifest["fingerprint"]
     if stored.get("parser_version") != PARSER_VERSION or stored.get("source") != fp["source"]:
         return None
-    _verify(out, manifest)
+    store.verify(manifest)
     if lines is not None and stored.get("lines") != fp["lines"]:
         assert parsed is not None
         return _rejoin_lines(workdir, manifest, lines, parsed, fp, start)

@@ -1,4 +1,5 @@
-"""The football reports a recipe can name (``reports: [{name: ...}]``): light schemas, built lazily."""
+"""The football reports a recipe can name (``reports: [{name: ...}]``): light schemas whose ``build()`` imports
+the report function, a :class:`~scrimmage.engine.reports.ReportFn` ``(ctx, report) -> report``, on call."""
 
 from __future__ import annotations
 
@@ -10,15 +11,6 @@ from scrimmage.config.registry import REPORTS, Component
 from scrimmage.config.types import NonNegativeInt, PositiveInt
 
 
-def _table_report(function: str) -> Any:
-    """A report that extends the table with a ``fn(bundle, split, evaluation, report)`` of this package."""
-    import importlib
-
-    module, _, name = function.partition(":")
-    fn = getattr(importlib.import_module(module), name)
-    return lambda ctx, report: fn(ctx.data, ctx.split, ctx.evaluation, report)
-
-
 @REPORTS.register
 class PregameBaselinesReport(Component):
     """RMSE of home/away points and margin beside home-field, Elo and closing-line baselines; ATS record"""
@@ -26,7 +18,9 @@ class PregameBaselinesReport(Component):
     name: Literal["nfl-pregame-baselines"] = "nfl-pregame-baselines"
 
     def build(self) -> Any:
-        return _table_report("scrimmage.football.reports.pregame:pregame_report")
+        from scrimmage.football.reports.pregame import pregame_report
+
+        return pregame_report
 
 
 @REPORTS.register
@@ -36,7 +30,9 @@ class PlaycallBaselinesReport(Component):
     name: Literal["nfl-playcall-baselines"] = "nfl-playcall-baselines"
 
     def build(self) -> Any:
-        return _table_report("scrimmage.football.reports.playcall:playcall_report")
+        from scrimmage.football.reports.playcall import playcall_report
+
+        return playcall_report
 
 
 @REPORTS.register
@@ -46,7 +42,9 @@ class HierarchicalBaselinesReport(Component):
     name: Literal["hierarchical-baselines"] = "hierarchical-baselines"
 
     def build(self) -> Any:
-        return _table_report("scrimmage.football.reports.hierarchical:hierarchical_report")
+        from scrimmage.football.reports.hierarchical import hierarchical_report
+
+        return hierarchical_report
 
 
 @REPORTS.register

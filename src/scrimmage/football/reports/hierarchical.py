@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from scrimmage.data.datamodule import DataBundle
-from scrimmage.engine.tasks.base import Evaluation, Report
+from scrimmage.engine.reports import ReportContext
+from scrimmage.engine.tasks.base import Report
 from scrimmage.football.hierarchical.rows import COLUMNS, _pregame_row, model_row
 from scrimmage.football.ratings.baselines import (
     BaselinePrediction,
@@ -30,7 +30,9 @@ def _baseline_row(prediction: BaselinePrediction, target: Any) -> dict[str, Any]
                                     prediction.pred_home_win_prob))
 
 
-def hierarchical_report(bundle: DataBundle, split: str, evaluation: Evaluation, generic: Report) -> Report:
+def hierarchical_report(ctx: ReportContext, generic: Report) -> Report:
+    """The ``hierarchical-baselines`` report: the task's table with home-field, Elo and closing-line rows added."""
+    bundle, split, evaluation = ctx.data, ctx.split, ctx.evaluation
     target = bundle.frames[split]
     train = bundle.frames["train"]
     rows = dict(generic.rows)

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from scrimmage.data.datamodule import DataBundle
-from scrimmage.engine.tasks.base import Evaluation, Report
+from scrimmage.engine.reports import ReportContext
+from scrimmage.engine.tasks.base import Report
 from scrimmage.metrics.classification import multiclass_metrics
 
 ECE_BINS = 15  # when the generic report does not say (the classification task's default)
@@ -75,7 +76,9 @@ def fit_situation_baseline(bundle: DataBundle) -> SituationBaseline:
                                  smoothing)
 
 
-def playcall_report(bundle: DataBundle, split: str, evaluation: Evaluation, generic: Report) -> Report:
+def playcall_report(ctx: ReportContext, generic: Report) -> Report:
+    """The ``nfl-playcall-baselines`` report: the task's table with the majority-class and situation rows added."""
+    bundle, split, evaluation = ctx.data, ctx.split, ctx.evaluation
     frame = bundle.frames[split]
     classes = list(bundle.spec.class_names)
     target = evaluation.targets.long().cpu()

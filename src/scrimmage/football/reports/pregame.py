@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from scrimmage.data.datamodule import DataBundle
-from scrimmage.engine.tasks.base import Evaluation, Report
+from scrimmage.engine.reports import ReportContext
+from scrimmage.engine.tasks.base import Report
 from scrimmage.football.ratings.baselines import (
     BaselinePrediction,
     closing_line_baseline,
@@ -40,7 +40,9 @@ COLUMNS = {  # metric → column header
 BREAK_EVEN = 110 / 210
 
 
-def pregame_report(bundle: DataBundle, split: str, evaluation: Evaluation, generic: Report) -> Report:
+def pregame_report(ctx: ReportContext, generic: Report) -> Report:
+    """The ``nfl-pregame-baselines`` report: the task's table with the baselines' rows and the ATS record added."""
+    bundle, split, evaluation = ctx.data, ctx.split, ctx.evaluation
     target = bundle.frames[split]
     train = bundle.frames["train"]
     values = evaluation.predictions.cpu().numpy().astype(np.float64)

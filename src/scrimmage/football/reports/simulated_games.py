@@ -18,6 +18,8 @@ from typing import Any
 import pandas as pd
 
 from scrimmage.data.datamodule import DataBundle
+from scrimmage.engine.reports import ReportContext
+from scrimmage.engine.tasks.base import Report
 from scrimmage.football.simulate.neural import _PLAY_FEATURES, NeuralPlaySampler
 
 #: All seasons 2009-2019 (REG+POST): the shares a 523-game test set measures noisily.
@@ -36,7 +38,7 @@ def test_games_frame(bundle: DataBundle, split: str) -> pd.DataFrame:
     return pd.concat([keep, values], axis=1).set_index("game_id")
 
 
-def simulated_games_report(ctx: Any, report: Any, *, n: int, seed: int) -> Any:
+def simulated_games_report(ctx: ReportContext, report: Report, *, n: int, seed: int) -> Report:
     """The ``simulate-test-games`` report: the table with the model row's ``simulated`` block, the
     ``simulation`` section and a note added."""
     loss = ctx.task.loss

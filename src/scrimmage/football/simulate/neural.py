@@ -53,6 +53,7 @@ from torch import Tensor
 
 from scrimmage.errors import ArgumentError
 from scrimmage.football.datasets.targets import PLAY_FLAGS, YARD_BINS
+from scrimmage.football.simulate.neural_cache import cached_pregame_frame, cached_strength, weights_digest
 from scrimmage.football.simulate.sampler import PlayOutcome
 from scrimmage.football.simulate.state import (
     FIELD_GOAL,
@@ -69,6 +70,8 @@ _TURNOVER = PLAY_FLAGS.index("turnover")
 _TOUCHDOWN = PLAY_FLAGS.index("touchdown")
 #: A field goal from farther than this many yards to the goal (a 77-yard kick) is never called.
 MAX_FG_YARDS_TO_GOAL = 60
+#: The settings of the strength calibration (:meth:`NeuralPlaySampler.calibrate_strength`; part of its cache key).
+CALIBRATION = {"games": 20, "n": 100, "probe": 0.3, "seed": 0}
 
 
 class NeuralPlaySampler:
@@ -134,18 +137,28 @@ class NeuralPlaySampler:
             raise ArgumentError(f"{loaded.path} is a {cfg.task.name} model; the simulator needs an nfl-hierarchical "
                                 "model (its play head) or --model empirical")
         kicking, _ = load_or_fit(workdir)
-        games = pregame_frame(cfg.data, workdir)
+        games, pregame_key, _ = cached_pregame_frame(cfg.data, workdir)
         sampler = cls(loaded.model, loaded.spec, kicking, games, type_smoothing=cfg.loss.play.label_smoothing,
                       train_seasons=tuple(cfg.data.train_seasons), source=str(loaded.path))
-        sampler.calibrate_from(kicking)
+        sampler.calibrate_from(kicking, workdir=workdir if pregame_key else None, pregame_key=pregame_key)
         return sampler
 
-    def calibrate_from(self, kicking: Any) -> None:
+    def calibrate_from(self, kicking: Any, workdir: Path | None = None, pregame_key: str | None = None) -> None:
         """:meth:`calibrate_strength` to the empirical sampler's residual margin variance, when it has
-        one and the model carries fitted offsets (an uncalibrated head is left as it is)."""
+        one and the model carries fitted offsets (an uncalibrated head is left as it is). With
+        ``workdir`` the result is cached there (:mod:`.neural_cache`), keyed by the model's weights,
+        the games (``pregame_key``), the empirical sampler and the target."""
         target = getattr(kicking, "meta", {}).get("strength", {}).get("residual_margin_var")
-        if target and bool(self.scaler.calibrated):
+        if not (target and bool(self.scaler.calibrated)):
+            return
+        if workdir is None:
             self.calibrate_strength(float(target))
+            return
+        from scrimmage.football.simulate.empirical.cache import cache_path
+
+        parts = {"weights": weights_digest(self.scaler), "pregame": pregame_key, "kicking": cache_path(workdir).name,
+                 "target": float(target), "calibration": CALIBRATION}
+        self.latent_sd, _ = cached_strength(workdir, parts, lambda: self.calibrate_strength(float(target)))
 
     # ------------------------------------------------------------------ per-game conditioning
 
@@ -190,23 +203,26 @@ class NeuralPlaySampler:
         ``away_points``, ``margin``, ``home_win_prob`` (``[M]`` each)."""
         ids = torch.tensor([[self.teams.index(h), self.teams.index(a)] for h, a in zip(home, away, strict=True)])
         parts = []
+        self._pregame_scaled, self._gate_base = None, None  # this context's pregame block, not a simulation's
         for receiver in (0, 1):
             state = GameState.from_situation(ids, quarter=1, clock=QUARTER_SECONDS, offense=receiver, context=context)
             self._counters = {"drive_number": torch.ones(len(ids)), "play_in_drive": torch.ones(len(ids)),
                               "play_number": torch.ones(len(ids))}
-            batch = {"x": self._features(state).unsqueeze(1), "mask": torch.ones(len(ids), 1, dtype=torch.bool)}
+            # the simulator's own feature path: already standardised, so the net runs without the scaler's input step
+            batch = {"x": self._scaled_inputs(state).unsqueeze(1), "mask": torch.ones(len(ids), 1, dtype=torch.bool)}
             if self.spec.categorical:
                 batch["cat"] = self._categories(state).unsqueeze(1)
-            real = self.scaler(batch)
+            real = self.scaler.real_units(self.net(batch))
             parts.append(torch.stack([real["game_points"][:, 0, 0], real["game_points"][:, 0, 1],
                                       real["home_win_prob"][:, 0]], 1))
         self._hidden, self._counters = [], {}
+        self._pregame_scaled, self._gate_base = None, None
         mean = torch.stack(parts).mean(0)
         return {"home_points": mean[:, 0], "away_points": mean[:, 1], "margin": mean[:, 0] - mean[:, 1],
                 "home_win_prob": mean[:, 2]}
 
-    def calibrate_strength(self, target_margin_var: float, games: int = 20, n: int = 100, probe: float = 0.3,
-                           seed: int = 0) -> float:
+    def calibrate_strength(self, target_margin_var: float, games: int = CALIBRATION["games"], n: int = CALIBRATION["n"],
+                           probe: float = CALIBRATION["probe"], seed: int = CALIBRATION["seed"]) -> float:
         """Set :attr:`latent_sd` so a game's simulated margin variance matches ``target_margin_var``
         (real margins' variance around what the teams' form predicts, from the empirical sampler's
         fit on the training seasons): the play head alone spreads margins too little (SD 12.5
@@ -547,17 +563,6 @@ class NeuralPlaySampler:
         values["season_number"] = ctx["season"].float() - 2000.0
         return (torch.stack([values[self.features[i]] for i in play], 1).float() - mean[play]) / std[play]
 
-    def _features(self, state: GameState) -> Tensor:
-        values = snap_features(state, self._counters)
-        ctx = state.context
-        values["postseason"] = ctx["postseason"]
-        values["season_number"] = ctx["season"].float() - 2000.0
-        pregame = {name: ctx["pregame"][:, i] for i, name in enumerate(self.pregame_columns)}
-        missing = [f for f in self.features if f not in values and f not in pregame]
-        if missing:
-            raise ArgumentError(f"{self.path}: the simulator cannot build the model's features {missing}")
-        return torch.stack([values[f] if f in values else pregame[f] for f in self.features], 1).float()
-
 
 #: Features built from the simulated state (everything else the model reads is a pregame feature).
 _PLAY_FEATURES = frozenset({
@@ -599,25 +604,6 @@ def _return_td_rate(kicking: Any) -> float:
         lost = float(t["pool_turnover"].float().sum())
         return float(t["pool_return_td"].float().sum()) / lost if lost else 0.0
     return 0.0
-
-
-def pregame_frame(cfg: Any, workdir: Path) -> pd.DataFrame:
-    """Every game the data config ``cfg`` covers, by ``game_id``: season, season type, week, teams
-    and the pregame features, rebuilt from the ingested tables by the training's own code."""
-    from scrimmage.football.datasets.nfl_pregame import PregameDataConfig
-    from scrimmage.football.datasets.pregame import pregame_examples, pregame_games
-    from scrimmage.football.nfl.ingest import load_nfl_table
-
-    keep = ["game_id", "season", "season_type", "week", "home_team", "away_team"]
-    if not cfg.pregame_features:
-        games = load_nfl_table(workdir, "games")
-        return games[games["season_type"].isin(cfg.season_types)][keep].set_index("game_id")
-    pregame_cfg = PregameDataConfig(name="nfl-pregame", lines=cfg.lines, season_types=list(cfg.season_types),
-                                    halflife_games=cfg.halflife_games, prior_games=cfg.prior_games)
-    games, _ = pregame_games(pregame_cfg, workdir)
-    frame, columns, _ = pregame_examples(games, pregame_cfg)
-    facts = [c for c in ("home_score", "away_score", "spread_home", "total_line") if c in frame.columns]
-    return frame[keep + facts + columns].drop_duplicates("game_id").set_index("game_id")
 
 
 def load_neural_sampler(target: str | Path, workdir: Path) -> NeuralPlaySampler:

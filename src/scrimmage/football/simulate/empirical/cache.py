@@ -16,7 +16,7 @@ __all__ = ["EmpiricalConfig", "EmpiricalSampler", "cache_path", "load_or_fit"]
 
 
 def _manifest_digest(workdir: Path) -> str:
-    from scrimmage.football.nfl.ingest import nfl_dir
+    from scrimmage.football.common.tables import nfl_dir
 
     path = nfl_dir(workdir) / "manifest.json"
     if not path.is_file():

@@ -269,10 +269,10 @@ class EmpiricalSampler:
         lead = state.score.gather(1, off[:, None])[:, 0] - state.score.gather(1, (1 - off)[:, None])[:, 0]
         quarter, clock = state.quarter, state.clock
 
-        # the call
-        cdf = _take(t["call_cdf"], call_cell(down, dist, to_goal, lead, quarter, clock))
-        drawn = (u[:, :1] > cdf).sum(1).clamp(max=len(SNAP_CALLS) - 1)
-        call = drawn if call is None else call
+        # the call (its uniform u[:, 0] is drawn either way, so an imposed call leaves every other draw as it was)
+        if call is None:
+            cdf = _take(t["call_cdf"], call_cell(down, dist, to_goal, lead, quarter, clock))
+            call = (u[:, :1] > cdf).sum(1).clamp(max=len(SNAP_CALLS) - 1)
 
         # run / pass / kneel / spike: a real snap from the cell (tilted toward the team's strength)
         yard_call = torch.where(call <= 1, call, torch.where(call >= 4, call - 2, 0))
