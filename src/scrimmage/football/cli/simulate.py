@@ -34,13 +34,13 @@ workdir). A run id or checkpoint names a trained ``nfl-hierarchical`` model: its
 samples the calls, yards and turnovers, the empirical tables the kicking game and the clock
 (:mod:`scrimmage.football.simulate.neural`); another task's checkpoint is refused.
 
-Thin by design: parse, call :mod:`scrimmage.football.simulate`, print. Registered as a top-level
-command by :mod:`scrimmage.football.plugin`; nothing heavy is imported until the command runs.
+Thin by design: parse, call :mod:`scrimmage.football.simulate.api` (one function per mode, each returning
+a dataclass whose ``to_dict()`` is the ``--json`` object), print. Registered as a top-level command by
+:mod:`scrimmage.football.plugin`; nothing heavy is imported until the command runs.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ from rich.table import Table
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.errors import ArgumentError
 
-GAME_SETS = {"test": (2018, 2019), "val": (2017, 2017), "train": (2009, 2016), "all": (2009, 2019)}
 QUANTILE_KEYS = ("q05", "q10", "q25", "q50", "q75", "q90", "q95")
 
 
@@ -84,6 +83,8 @@ def simulate(
 ) -> None:
     """Monte Carlo games: a matchup's score distribution (from kickoff or any situation), a real game
     continued, a season projected, or real against simulated on a set of games."""
+    from scrimmage.football.simulate import api
+
     root = workdir_from(ctx, workdir)
     out = err_console if json_out else console
     if model_option is not None and model not in ("empirical", model_option):
@@ -93,24 +94,27 @@ def simulate(
     if n < 1:
         raise ArgumentError(f"--n must be at least 1, got {n}")
     mode = _mode(home, away, season, week, games, spread, total, from_state, from_week, game, after_play, plot)
-    rule_set = _rules(rules)
-    dev = _device(device)
+    api.check_rules(rules)
+    dev = api.check_device(device)
     plot_path = _plot_path(plot)
-    seasons = _game_set(games) if mode == "games" else None
-    sampler, cached = _sampler(chosen, root)
     if mode == "games":
-        _fidelity(out, sampler, cached, chosen, rule_set, seasons, games, n, seed, dev, root, json_out)
+        api.game_set(games)
+    common = {"workdir": root, "n": n, "seed": seed, "rules": rules, "device": dev}
+    if mode == "games":
+        _print_fidelity(out, api.fidelity(games, sampler=chosen, progress=_progress, **common), dev, json_out)
     elif mode == "season":
-        _season(out, sampler, cached, chosen, rule_set, season, from_week, n, seed, dev, root, json_out)
+        _print_season(out, api.season(season, from_week, sampler=chosen, **common), dev, json_out)
     elif mode == "game":
-        _after_play(out, sampler, cached, chosen, rule_set, game, after_play, n, spread, total, seed, dev, root,
-                    json_out, plot_path)
+        result = api.after_play(game, after_play, sampler=chosen, spread=spread, total=total, **common)
+        _print_after_play(out, result, after_play, dev, json_out, plot_path)
     elif mode == "from_state":
-        _from_state(out, sampler, cached, chosen, rule_set, home, away, season, week, from_state, n, spread, total,
-                    seed, dev, root, json_out, plot_path)
+        result = api.from_state(home, away, season, from_state, week, sampler=chosen, spread=spread, total=total,
+                                **common)
+        title = f"{result.home} (home) vs {result.away}, {season} form {result.info['form']}"
+        _print_situation(out, result, title, dev, json_out, plot_path, spread)
     else:
-        _matchup(out, sampler, cached, chosen, rule_set, home, away, season, week, n, spread, total, seed, dev, root,
-                 json_out, plot_path)
+        result = api.matchup(home, away, season, week, sampler=chosen, spread=spread, total=total, **common)
+        _print_matchup_result(out, result, dev, json_out, plot_path, spread)
 
 
 def _mode(home: str | None, away: str | None, season: int | None, week: int | None, games: str | None,
@@ -173,124 +177,23 @@ def _plot_path(plot: Path | None) -> Path | None:
     return check_plot_path(plot)
 
 
-# --------------------------------------------------------------------------- options
+def _progress(games: int, n: int) -> Any:
+    from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
-def _rules(name: str) -> Any:
-    from scrimmage.football.simulate.rules import RULES, rules_by_name
+    class _Bar:
+        def __enter__(self) -> None:
+            self.bar = Progress(TextColumn(f"[bold]simulating {games:,} games x {n:,}"), TimeElapsedColumn(),
+                                console=err_console, transient=True)
+            self.bar.__enter__()
+            self.bar.add_task("simulate", total=None)
 
-    if name.lower() not in RULES:
-        raise ArgumentError(f"--rules must be one of {', '.join(RULES)}, got '{name}'")
-    return rules_by_name(name.lower())
+        def __exit__(self, *exc: Any) -> None:
+            self.bar.__exit__(*exc)
 
-
-def _device(name: str) -> Any:
-    import torch
-
-    try:
-        dev = torch.device(name)
-    except RuntimeError:
-        raise ArgumentError(f"--device must be cpu or cuda, got '{name}'") from None
-    if dev.type not in ("cpu", "cuda"):
-        raise ArgumentError(f"--device must be cpu or cuda, got '{name}'")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ArgumentError("--device cuda: no CUDA device is available here; use --device cpu")
-    return dev
+    return _Bar()
 
 
-def _game_set(text: str) -> tuple[int, int]:
-    key = text.strip().lower()
-    if key in GAME_SETS:
-        return GAME_SETS[key]
-    match = re.fullmatch(r"(\d{4})(?:-(\d{4}))?", key)
-    if not match:
-        raise ArgumentError(f"--games must be one of {', '.join(GAME_SETS)}, a season (2019) or a range (2015-2016); got '{text}'")
-    first = int(match.group(1))
-    last = int(match.group(2) or first)
-    if first > last:
-        raise ArgumentError(f"--games {text}: the first season comes after the last")
-    return first, last
-
-
-def _sampler(model: str, workdir: Path) -> tuple[Any, bool]:
-    """The play sampler MODEL names, and whether it came from the cache."""
-    if model == "empirical":
-        from scrimmage.football.simulate.empirical.cache import load_or_fit
-
-        return load_or_fit(workdir)
-    from scrimmage.export.checkpoint import resolve_model_checkpoint
-    from scrimmage.football.simulate.neural import load_neural_sampler
-
-    path = resolve_model_checkpoint(model, workdir)  # a missing run or file is a CheckpointError
-    return load_neural_sampler(path, workdir), False
-
-
-def _team(code: str, sampler: Any, flag: str) -> str:
-    from scrimmage.football.common.teams import canonical_team
-
-    team = canonical_team(code)
-    if team not in sampler.teams:
-        raise ArgumentError(f"{flag} {code}: unknown team; valid codes: {', '.join(sampler.teams)}")
-    return team
-
-
-def _seasons_held(workdir: Path) -> list[int]:
-    from scrimmage.football.nfl.ingest import load_nfl_table
-
-    games = load_nfl_table(workdir, "games")
-    return sorted(int(s) for s in games["season"].unique())
-
-
-def _span(seasons: list[int]) -> str:
-    return f"{seasons[0]}-{seasons[-1]}" if seasons else "none"
-
-
-# --------------------------------------------------------------------------- one matchup
-
-def _matchup(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, home: str, away: str, season: int,
-             week: int | None, n: int, spread: float | None, total: float | None, seed: int, dev: Any, workdir: Path,
-             json_out: bool, plot: Path | None = None) -> None:
-    from scrimmage.football.nfl.ingest import load_nfl_table
-    from scrimmage.football.simulate.engine import simulate as run_simulation
-
-    home_team, away_team = _team(home, sampler, "--home"), _team(away, sampler, "--away")
-    if home_team == away_team:
-        raise ArgumentError(f"--home and --away are the same team ({home_team})")
-    held = _seasons_held(workdir)
-    if season not in held:
-        raise ArgumentError(f"--season {season} is not in the data; seasons available: {_span(held)}")
-    context = sampler.matchup_context([home_team], [away_team], season=season, week=week) \
-        if hasattr(sampler, "matchup_context") else None
-    if rule_set.name == "nfl":  # the overtime of that season's regular season
-        from scrimmage.football.simulate.rules import NFLRules
-
-        rule_set = NFLRules.for_season(season)
-    result = run_simulation(sampler, rule_set, [home_team], [away_team], n=n, device=dev, context=context, seed=seed)
-    summary = result.summary(spread=spread, total_line=total)
-    real = _real_game(load_nfl_table(workdir, "games"), home_team, away_team, season, week)
-    form = "after its last game of the season" if week is None else f"entering week {week}"
-    payload: dict[str, Any] = {
-        "model": model, "sampler_cached": cached, "rules": rule_set.name, "home": home_team, "away": away_team,
-        "season": season, "week": week, "form": form, "n": n, "seed": seed, "device": str(dev),
-        "seconds": round(result.seconds, 3), "games_per_second": round(result.games_per_second(), 1),
-        "offense_shift": context["offense_shift"][0].tolist() if context and "offense_shift" in context else None,
-        "summary": summary, "real_game": real,
-    }
-    title = (f"{home_team} (home) vs {away_team}: {n:,} simulated games, {season} form {form}; "
-             f"{model} sampler, {rule_set.name.upper()} rules, seed {seed}")
-    _print_matchup(out, title, summary, home_team, away_team)
-    out.print(f"simulated in {result.seconds:.2f} s ({result.games_per_second():,.0f} games/s on {dev})")
-    if real:
-        out.print(f"real game {real['game_id']} (week {real['week']}): {home_team} {real['home_score']} - "
-                  f"{away_team} {real['away_score']}", highlight=False)
-    if summary["unfinished"]:
-        out.print(f"[bold yellow]warning:[/] {summary['unfinished']} games hit the step limit unfinished")
-    if plot is not None:
-        real_margin = real["home_score"] - real["away_score"] if real else None
-        payload["plot"] = _draw(out, plot, result, home_team, away_team, spread, real_margin,
-                                f"{home_team} (home) vs {away_team}, {season} form {form}: {n:,} simulated games")
-    if json_out:
-        emit_json(payload)
-
+# --------------------------------------------------------------------------- printing
 
 def _draw(out: Any, plot: Path, result: Any, home: str, away: str, spread: float | None, real_margin: float | None,
           title: str) -> str:
@@ -302,25 +205,24 @@ def _draw(out: Any, plot: Path, result: Any, home: str, away: str, spread: float
     return str(path)
 
 
-def _real_game(games: Any, home: str, away: str, season: int, week: int | None) -> dict[str, Any] | None:
-    rows = games[(games["season"] == season) & (games["home_team"] == home) & (games["away_team"] == away)
-                 & games["season_type"].isin(("REG", "POST"))]
-    if week is not None:
-        rows = rows[(rows["week"] == week) & (rows["season_type"] == "REG")]
-    if len(rows) != 1:
-        return None
-    row = rows.iloc[0]
-    return {"game_id": str(row["game_id"]), "week": int(row["week"]), "season_type": str(row["season_type"]),
-            "home_score": int(row["home_score"]), "away_score": int(row["away_score"]),
-            "spread_home": _float(row.get("spread_home")), "total_line": _float(row.get("total_line"))}
-
-
-def _float(value: Any) -> float | None:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if value == value else None
+def _print_matchup_result(out: Any, r: Any, dev: Any, json_out: bool, plot: Path | None, spread: float | None) -> None:
+    title = (f"{r.home} (home) vs {r.away}: {r.n:,} simulated games, {r.season} form {r.form}; "
+             f"{r.model} sampler, {r.rules.upper()} rules, seed {r.seed}")
+    _print_matchup(out, title, r.summary, r.home, r.away)
+    out.print(f"simulated in {r.seconds:.2f} s ({r.games_per_second:,.0f} games/s on {dev})")
+    real = r.real_game
+    if real:
+        out.print(f"real game {real['game_id']} (week {real['week']}): {r.home} {real['home_score']} - "
+                  f"{r.away} {real['away_score']}", highlight=False)
+    if r.summary["unfinished"]:
+        out.print(f"[bold yellow]warning:[/] {r.summary['unfinished']} games hit the step limit unfinished")
+    payload = r.to_dict()
+    if plot is not None:
+        real_margin = real["home_score"] - real["away_score"] if real else None
+        payload["plot"] = _draw(out, plot, r.result, r.home, r.away, spread, real_margin,
+                                f"{r.home} (home) vs {r.away}, {r.season} form {r.form}: {r.n:,} simulated games")
+    if json_out:
+        emit_json(payload)
 
 
 def _print_matchup(out: Any, title: str, s: dict[str, Any], home: str, away: str) -> None:
@@ -353,63 +255,8 @@ def _print_matchup(out: Any, title: str, s: dict[str, Any], home: str, away: str
     out.print(stats)
 
 
-# --------------------------------------------------------------------------- from a situation
-
-def _nfl_rules(rule_set: Any, season: int, postseason: bool = False) -> Any:
-    """NFL: that season's overtime (its playoffs' with ``postseason``); another rule set as given."""
-    if rule_set.name != "nfl":
-        return rule_set
-    from scrimmage.football.simulate.rules import NFLRules
-
-    return NFLRules.for_season(season, postseason)
-
-
-def _from_state(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, home: str, away: str, season: int,
-                week: int | None, text: str, n: int, spread: float | None, total: float | None, seed: int, dev: Any,
-                workdir: Path, json_out: bool, plot: Path | None) -> None:
-    from scrimmage.football.simulate.situation import parse_situation
-
-    home_team, away_team = _team(home, sampler, "--home"), _team(away, sampler, "--away")
-    if home_team == away_team:
-        raise ArgumentError(f"--home and --away are the same team ({home_team})")
-    situation = parse_situation(text, home_team, away_team)
-    held = _seasons_held(workdir)
-    if season not in held:
-        raise ArgumentError(f"--season {season} is not in the data; seasons available: {_span(held)}")
-    rule_set = _nfl_rules(rule_set, season)
-    if situation.quarter >= 5:
-        if rule_set.name != "nfl":
-            raise ArgumentError(f"--from-state: {rule_set.name.upper()} overtime has no game clock; an overtime "
-                                "situation works with --rules nfl")
-        if situation.clock > rule_set.ot_seconds:
-            raise ArgumentError(f"--from-state: overtime clock {situation.clock // 60}:{situation.clock % 60:02d} is "
-                                f"longer than the {season} overtime period ({rule_set.ot_seconds // 60}:00)")
-    context = sampler.matchup_context([home_team], [away_team], season=season, week=week) \
-        if hasattr(sampler, "matchup_context") else None
-    form = "after its last game of the season" if week is None else f"entering week {week}"
-    info = {"season": season, "week": week, "form": form, "from_state": text}
-    title = f"{home_team} (home) vs {away_team}, {season} form {form}"
-    _continue(out, sampler, cached, model, rule_set, home_team, away_team, situation, context, info, title, n, spread,
-              total, seed, dev, json_out, plot, real=None)
-
-
-def _after_play(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, game_id: str, after: int, n: int,
-                spread: float | None, total: float | None, seed: int, dev: Any, workdir: Path, json_out: bool,
-                plot: Path | None) -> None:
-    from scrimmage.football.nfl.ingest import load_nfl_table
-    from scrimmage.football.simulate.situation import situation_after_play
-
-    games = load_nfl_table(workdir, "games")
-    situation, info = situation_after_play(load_nfl_table(workdir, "plays"), games, game_id, after)
-    home_team, away_team = _team(info["home"], sampler, "--game home team"), _team(info["away"], sampler, "--game away team")
-    rule_set = _nfl_rules(rule_set, info["season"], info["season_type"] == "POST")
-    if situation.quarter >= 5 and rule_set.name != "nfl":
-        raise ArgumentError(f"--after-play {after}: the state is in overtime, and {rule_set.name.upper()} overtime has "
-                            "no game clock; use --rules nfl")
-    context = sampler.matchup_context([home_team], [away_team], game_ids=[info["game_id"]]) \
-        if hasattr(sampler, "matchup_context") else None
-    title = (f"{home_team} (home) vs {away_team}, game {info['game_id']} ({info['season']} {info['season_type']} "
-             f"week {info['week']}) after play {after} of {info['plays']}")
+def _print_after_play(out: Any, r: Any, after: int, dev: Any, json_out: bool, plot: Path | None) -> None:
+    info = r.info
     if after == 0:
         out.print(f"state: before the opening kickoff (play 1 of {info['plays']})", highlight=False)
     else:
@@ -417,89 +264,47 @@ def _after_play(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any,
     nxt = info["next_play"]
     skipped = f" ({info['skipped']} play(s) without a down skipped)" if info["skipped"] else ""
     out.print(f"next (play {nxt['number']}, {nxt['play_type']}){skipped}: {nxt['desc']}", highlight=False)
-    prime = getattr(sampler, "prime_with_game", None)  # a play-head model reads the real snaps so far
-    if prime is not None:
-        snaps = prime(info["game_id"], after, workdir)
-        out.print(f"history: the model's encoder reads the game's {snaps} real snaps so far", highlight=False)
-    try:
-        _continue(out, sampler, cached, model, rule_set, home_team, away_team, situation, context,
-                  {**info, "form": "entering the game"}, title, n, spread, total, seed, dev, json_out, plot,
-                  real=info["real_final"])
-    finally:
-        if prime is not None:
-            sampler.clear_history()
+    if r.snaps_primed is not None:
+        out.print(f"history: the model's encoder reads the game's {r.snaps_primed} real snaps so far", highlight=False)
+    title = (f"{r.home} (home) vs {r.away}, game {info['game_id']} ({info['season']} {info['season_type']} "
+             f"week {info['week']}) after play {after} of {info['plays']}")
+    _print_situation(out, r, title, dev, json_out, plot, None)
 
 
-def _continue(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, home: str, away: str, situation: Any,
-              context: Any, info: dict[str, Any], title: str, n: int, spread: float | None, total: float | None,
-              seed: int, dev: Any, json_out: bool, plot: Path | None, real: dict[str, int] | None) -> None:
-    """Roll ``n`` copies of ``situation`` forward, print the distribution (beside the real final score)."""
-    from scrimmage.football.simulate.engine import simulate_situation
-
-    described = situation.describe(home, away)
-    result = simulate_situation(sampler, rule_set, home, away, situation.state_kwargs(), n=n, context=context,
-                                seed=seed, device=dev)
-    summary = result.summary(spread=spread, total_line=total)
-    out.print(f"situation: {described}" + (f" ({situation.note})" if situation.note else ""), highlight=False)
-    _print_matchup(out, f"{title}: {n:,} simulated games; {model} sampler, {rule_set.name.upper()} rules, seed {seed}",
-                   summary, home, away)
+def _print_situation(out: Any, r: Any, title: str, dev: Any, json_out: bool, plot: Path | None,
+                     spread: float | None) -> None:
+    """The distribution of ``n`` copies of a situation rolled forward (beside the real final score)."""
+    described = r.situation["description"]
+    out.print(f"situation: {described}" + (f" ({r.note})" if r.note else ""), highlight=False)
+    _print_matchup(out, f"{title}: {r.n:,} simulated games; {r.model} sampler, {r.rules.upper()} rules, seed {r.seed}",
+                   r.summary, r.home, r.away)
     out.print("(points include the score at the situation; team stats count from the situation on)", highlight=False)
-    out.print(f"simulated in {result.seconds:.2f} s ({result.games_per_second():,.0f} games/s on {dev})")
+    out.print(f"simulated in {r.seconds:.2f} s ({r.games_per_second:,.0f} games/s on {dev})")
+    summary, real = r.summary, r.real
     if real is not None:
-        margin = real["home_score"] - real["away_score"]
-        won = home if margin > 0 else away if margin < 0 else None
+        margin = r.real_margin
+        won = r.home if margin > 0 else r.away if margin < 0 else None
         chance = summary["home_win"] if margin > 0 else summary["away_win"] if margin < 0 else summary["tie"]
         what = f"{won} won" if won else "a tie"
-        out.print(f"real final: {home} {real['home_score']} - {away} {real['away_score']} ({what}; the simulation "
-                  f"gave that {chance:.1%}; real margin {margin:+d} at simulated p{_percentile(result, margin):.0f})",
+        out.print(f"real final: {r.home} {real['home_score']} - {r.away} {real['away_score']} ({what}; the simulation "
+                  f"gave that {chance:.1%}; real margin {margin:+d} at simulated p{r.real_percentile():.0f})",
                   highlight=False)
     if summary["unfinished"]:
         out.print(f"[bold yellow]warning:[/] {summary['unfinished']} games hit the step limit unfinished")
-    payload: dict[str, Any] = {
-        "model": model, "sampler_cached": cached, "rules": rule_set.name, "home": home, "away": away, **info,
-        "n": n, "seed": seed, "device": str(dev), "seconds": round(result.seconds, 3),
-        "games_per_second": round(result.games_per_second(), 1),
-        "offense_shift": context["offense_shift"][0].tolist() if context and "offense_shift" in context else None,
-        "situation": {**situation.to_dict(), "description": described},
-        "summary": summary,
-    }
+    payload = r.to_dict()
     if plot is not None:
-        payload["plot"] = _draw(out, plot, result, home, away, spread,
-                                None if real is None else real["home_score"] - real["away_score"],
-                                f"{title}: {n:,} simulated games\nfrom {described}")
+        payload["plot"] = _draw(out, plot, r.result, r.home, r.away, spread, r.real_margin,
+                                f"{title}: {r.n:,} simulated games\nfrom {described}")
     if json_out:
         emit_json(payload)
 
 
-def _percentile(result: Any, margin: int) -> float:
-    """Where a real margin falls among the simulated ones (mid-rank percentile, ties split)."""
-    sims = result.margin
-    return float(((sims < margin).double().mean() + 0.5 * (sims == margin).double().mean()) * 100)
+def _print_fidelity(out: Any, r: Any, dev: Any, json_out: bool) -> None:
+    from scrimmage.football.simulate.fidelity import ROWS
 
-
-# --------------------------------------------------------------------------- every game of a set
-
-def _fidelity(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, seasons: tuple[int, int], label: str,
-              n: int, seed: int, dev: Any, workdir: Path, json_out: bool) -> None:
-    from rich.progress import Progress, TextColumn, TimeElapsedColumn
-
-    from scrimmage.football.nfl.ingest import load_nfl_table
-    from scrimmage.football.simulate.fidelity import ROWS, evaluate_games, select_games
-
-    games = load_nfl_table(workdir, "games")
-    chosen = select_games(games, seasons)
-    if chosen.empty:
-        held = sorted(int(s) for s in games["season"].unique())
-        raise ArgumentError(f"--games {label}: no REG/POST games in {seasons[0]}-{seasons[1]}; the data holds {_span(held)}")
-    drives = load_nfl_table(workdir, "drives")
-    with Progress(TextColumn(f"[bold]simulating {len(chosen):,} games x {n:,}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        bar.add_task("simulate", total=None)
-        # NFL: each game under its own season's overtime (playoff overtime for POST games)
-        report = evaluate_games(sampler, chosen, drives, rules=None if rule_set.name == "nfl" else rule_set, n=n,
-                                seed=seed, device=dev, label=f"{seasons[0]}-{seasons[1]}")
-    out.print(f"fidelity: {len(chosen):,} real games ({seasons[0]}-{seasons[1]}, REG+POST) beside {n:,} simulations "
-              f"each; {model} sampler, {rule_set.name.upper()} rules", highlight=False)
+    report, (first, last) = r.report, r.seasons
+    out.print(f"fidelity: {r.n_games:,} real games ({first}-{last}, REG+POST) beside {r.n:,} simulations "
+              f"each; {r.model} sampler, {r.rules.upper()} rules", highlight=False)
     table = Table(title="real against simulated", title_justify="left")
     for column in ("statistic", "real", "simulated"):
         table.add_column(column, justify="left" if column == "statistic" else "right")
@@ -518,80 +323,28 @@ def _fidelity(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, s
     if "closing_line" in rmse:
         line += f"; closing line {rmse['closing_line']:.2f}"
     out.print(line + ")", highlight=False)
-    out.print(f"simulated {len(chosen) * n:,} games in {report.seconds:.1f} s ({report.games_per_second:,.0f} games/s on {dev})")
+    out.print(f"simulated {r.n_games * r.n:,} games in {report.seconds:.1f} s ({report.games_per_second:,.0f} games/s on {dev})")
     if json_out:
-        emit_json({"model": model, "sampler_cached": cached, "rules": rule_set.name, "games": label,
-                   "seasons": list(seasons), "n": n, "seed": seed, "device": str(dev), "fidelity": report.to_dict()})
+        emit_json(r.to_dict())
 
 
-# --------------------------------------------------------------------------- a season projected
-
-#: Simulated games per engine call in a season projection (memory); more simulations run in chunks.
-SEASON_BATCH = 200_000
-
-
-def _season(out: Any, sampler: Any, cached: bool, model: str, rule_set: Any, season: int, from_week: int, n: int,
-            seed: int, dev: Any, workdir: Path, json_out: bool) -> None:
-    import numpy as np
-
-    from scrimmage.football.nfl.ingest import load_nfl_table
-    from scrimmage.football.simulate.engine import simulate as run_simulation
-    from scrimmage.football.simulate.season import project_season, split_season
-
-    games = load_nfl_table(workdir, "games")
-    held = sorted(int(s) for s in games.loc[games["season_type"] == "REG", "season"].unique())
-    if season not in held:
-        raise ArgumentError(f"--season {season} is not in the data; seasons with regular-season games: {_span(held)}")
-    played, remaining = split_season(games, season, from_week)
-    if remaining.empty:
-        last = int(played["week"].max())
-        raise ArgumentError(f"--from-week {from_week}: the {season} regular season has no games from week {from_week} "
-                            f"(its last week is {last}); give 1-{last}")
-    home, away = remaining["home_team"].astype(str).tolist(), remaining["away_team"].astype(str).tolist()
-    for code in sorted(set(home) | set(away)):
-        _team(code, sampler, f"season {season} team")
-    # every remaining game with its teams' form entering --from-week: nothing from the weeks projected
-    if getattr(sampler, "conditions_on_real_games", False):
-        # a play-head model reads each real game's own pregame features (form up to that game's week)
-        context = sampler.matchup_context(home, away, game_ids=remaining["game_id"].astype(str).tolist())
-        out.print("note: the model's pregame features of a later game include results after --from-week", highlight=False)
-    else:
-        context = sampler.matchup_context(home, away, season=season, week=from_week) \
-            if hasattr(sampler, "matchup_context") else None
-    rules = _nfl_rules(rule_set, season)
-    per_call = max(1, min(n, SEASON_BATCH // len(home)))
-    margins, seconds = [], 0.0
-    for k, lo in enumerate(range(0, n, per_call)):  # all remaining games in one batch per chunk of simulations
-        result = run_simulation(sampler, rules, home, away, n=min(per_call, n - lo), device=dev, context=context,
-                                seed=seed + k)
-        margins.append(result.margin.numpy().reshape(len(home), -1))  # games are ordered matchup by matchup
-        seconds += result.seconds
-    margin = np.concatenate(margins, axis=1)
-    real_margin = (remaining["home_score"] - remaining["away_score"]).to_numpy(np.float64)
-    teams = project_season(played, home, away, margin, real_remaining_margin=real_margin)
-    error = float(np.mean([abs(t["mean"] - t["real_final_wins"]) for t in teams]))
-    pace = None
-    if all(t["played"] > 0 for t in teams):  # baseline: each team keeps its win rate so far
-        pace = float(np.mean([abs(t["wins_so_far"] + t["remaining"] * t["wins_so_far"] / t["played"]
-                                  - t["real_final_wins"]) for t in teams]))
-
-    table = Table(title=(f"{season} season projected from week {from_week}: {len(played)} games played (real results), "
-                         f"{len(remaining)} simulated x {n:,}; {model} sampler, {rules.name.upper()} rules, seed {seed}"),
-                  title_justify="left")
+def _print_season(out: Any, r: Any, dev: Any, json_out: bool) -> None:
+    for note in r.notes:
+        out.print(f"note: {note}", highlight=False)
+    table = Table(title=(f"{r.season} season projected from week {r.from_week}: {r.games_played} games played (real "
+                         f"results), {r.games_simulated} simulated x {r.n:,}; {r.model} sampler, {r.rules.upper()} rules, "
+                         f"seed {r.seed}"), title_justify="left")
     for column in ("team", "W so far", "left", "mean W", "SD", "p10", "p50", "p90", "real final W"):
         table.add_column(column, justify="left" if column == "team" else "right")
-    for t in teams:
+    for t in r.teams:
         table.add_row(t["team"], f"{t['wins_so_far']:g}", str(t["remaining"]), f"{t['mean']:.2f}", f"{t['sd']:.2f}",
                       f"{t['p10']:g}", f"{t['p50']:g}", f"{t['p90']:g}", f"{t['real_final_wins']:g}")
     out.print(table)
-    line = f"mean absolute error of projected wins against the real final wins: {error:.2f}"
-    if pace is not None:
-        line += f" (keeping each team's win rate so far: {pace:.2f})"
+    line = f"mean absolute error of projected wins against the real final wins: {r.mean_abs_error:.2f}"
+    if r.mean_abs_error_pace is not None:
+        line += f" (keeping each team's win rate so far: {r.mean_abs_error_pace:.2f})"
     out.print(line, highlight=False)
-    out.print(f"simulated {len(remaining) * n:,} games in {seconds:.1f} s ({len(remaining) * n / max(seconds, 1e-9):,.0f} "
+    out.print(f"simulated {r.games_simulated * r.n:,} games in {r.seconds:.1f} s ({r.games_per_second:,.0f} "
               f"games/s on {dev})")
     if json_out:
-        emit_json({"model": model, "sampler_cached": cached, "rules": rules.name, "season": season,
-                   "from_week": from_week, "n": n, "seed": seed, "device": str(dev), "games_played": len(played),
-                   "games_simulated": len(remaining), "form": f"entering week {from_week}",
-                   "mean_abs_error": error, "mean_abs_error_pace": pace, "seconds": round(seconds, 3), "teams": teams})
+        emit_json(r.to_dict())

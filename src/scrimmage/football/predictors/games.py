@@ -2,7 +2,7 @@
 
 Per selected game: the **pregame projection** (the game head before the first snap, averaged
 over which side receives the opening kickoff, see
-:meth:`~.sampler.NeuralPlaySampler.opening_projection`) and the **simulated distribution**
+:meth:`~scrimmage.football.simulate.neural.NeuralPlaySampler.opening_projection`) and the **simulated distribution**
 (``--sims`` games from kickoff with the model's play head under the season's NFL rules: mean
 and SD of each side's points, the margin and the total, the home win probability and, where the
 games carry closing lines, cover and over probabilities), beside the real result when the game
@@ -41,7 +41,7 @@ class HierarchicalQuery(PredictQuery):
 
 def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict[str, Any]]:
     """One dict per selected game: pregame projection, simulated distribution, real result (see the module docstring)."""
-    from scrimmage.football.nfl.ingest import ensure_nfl_tables
+    from scrimmage.football.nfl.ingest import ensure_nfl_tables, load_nfl_table
     from scrimmage.football.simulate.neural import NeuralPlaySampler
 
     q = parse_query(query, HierarchicalQuery, DATASET)
@@ -49,6 +49,10 @@ def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict
         raise ArgumentError("--games FILE.csv (future fixtures) is not supported for the hierarchical model yet; "
                             "predict games in the data with --season 2019 [--week 10]")
     ensure_nfl_tables(workdir)
+    # the selection checked on the games table first (the same games the sampler's frame covers), so a
+    # season or week the data lacks fails before the sampler is built
+    games = load_nfl_table(workdir, "games")
+    select_games(games[games["season_type"].isin(loaded.config.data.season_types)], q, loaded.config.data)
     sampler = NeuralPlaySampler.from_checkpoint(loaded, workdir)
     frame = sampler.games.reset_index()
     chosen = select_games(frame, q, loaded.config.data)

@@ -1,7 +1,7 @@
 """The simulated part of the ``nfl-hierarchical`` report: every test game rolled forward with the trained play head.
 
 After training, each test game is simulated ``n`` times (the ``simulate-test-games`` report) from kickoff by the
-:class:`~.sampler.NeuralPlaySampler` of the model just trained (its pregame features read from
+:class:`~scrimmage.football.simulate.neural.NeuralPlaySampler` of the model just trained (its pregame features read from
 the test split itself, so nothing is rebuilt), under its season's NFL rules. The report gains:
 
 * ``test.simulated.*`` (the model row): RMSE of each game's simulated mean margin against the

@@ -23,7 +23,7 @@ e / K) / (1 - e)`` (clipped at 0, renormalised); a positive weight ``w`` multipl
 ``logit p = logit q - log w`` — which the play head, not at its optimum, misses by a factor of
 two or three on rare calls.
 
-What the network does not model comes from the empirical sampler (:mod:`..simulate.empirical`,
+What the network does not model comes from the empirical sampler (:mod:`.empirical`,
 fitted from the same ingested tables), asked for the *network's* call: kickoffs and free kicks,
 punts, field-goal success by distance, tries and the two-point decision, the game clock of
 every play, penalties on kicks. On a run or pass the network's yards and turnover replace the

@@ -6,7 +6,7 @@ from the fitted tables), :mod:`.fitting` (every distribution fitted from the ing
 (:func:`~.cache.load_or_fit`: the fitted sampler cached in the workdir, keyed by the data manifest).
 Nothing is imported here.
 
-It implements :class:`~.sampler.PlaySampler` with distributions read straight off the ingested
+It implements :class:`~scrimmage.football.simulate.sampler.PlaySampler` with distributions read straight off the ingested
 plays table (REG and POST games of ``fit_seasons``, 2009-2016 by default). Every distribution is
 the empirical one of a situation cell, smoothed toward a coarser cell, so its tails (the long
 touchdown, the sack, the pick six) are the real ones. That is what gives realistic margin and
