@@ -118,14 +118,23 @@ def test_loading_reads_the_cached_features_and_strength_and_rebuilds_damaged_fil
         cached = load_neural_sampler(result.run_id, wd)
     assert cached.latent_sd == reference.latent_sd and cached.games.equals(reference.games)
 
-    # a damaged calibration is rerun (the two short simulations), never trusted; a damaged pregame file is
-    # rebuilt the same way (tests/football/simulate/test_neural_cache.py, without the 15 s rebuild)
+    # a damaged calibration is rerun, never trusted, and its file rewritten (the rerun stubbed: the real one is two
+    # short simulations); a damaged pregame file is rebuilt the same way (tests/football/simulate/test_neural_cache.py)
     strengths[0].write_text("{")
+    reruns: list[float] = []
+
+    def rerun(self, target: float) -> float:
+        reruns.append(target)
+        self.latent_sd = 0.375
+        return self.latent_sd
+
     with monkeypatch.context() as m:
         m.setattr(neural_cache, "pregame_frame", never)
+        m.setattr(NeuralPlaySampler, "calibrate_strength", rerun)
         rebuilt = load_neural_sampler(result.run_id, wd)
-    assert rebuilt.latent_sd == pytest.approx(reference.latent_sd) and rebuilt.games.equals(reference.games)
-    assert json.loads(strengths[0].read_text())["latent_sd"] == pytest.approx(reference.latent_sd)
+    assert len(reruns) == 1 and rebuilt.latent_sd == 0.375 and rebuilt.games.equals(reference.games)
+    assert json.loads(strengths[0].read_text())["latent_sd"] == 0.375
+    assert load_neural_sampler(result.run_id, wd).latent_sd == 0.375  # read back from the rewritten file
 
 
 def test_training_report_simulates_the_test_games(trained):

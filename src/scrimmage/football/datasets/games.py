@@ -20,12 +20,12 @@ Tensors of a split (``G`` games, ``T`` = the split's longest game in snaps; noth
 * Play targets (per step): ``play_type`` (class ids of the playcall classes: run, pass incl. sacks
   and scrambles, punt, field goal, kneel, spike), ``play_flags`` ``[G, T, 6]`` (first down,
   touchdown, turnover, sack, penalty, explosive >= 20 yards), ``yards`` (yards gained) and
-  ``yard_bin`` (its bin of :data:`~.constants.YARD_BINS`).
+  ``yard_bin`` (its bin of :data:`~.targets.YARD_BINS`).
 * Drive targets (per step, of the drive the snap belongs to): ``drive_outcome`` (class ids of
-  :data:`~.constants.DRIVE_OUTCOMES`, -1 where the drives table has no usable result) and
+  :data:`~.targets.DRIVE_OUTCOMES`, -1 where the drives table has no usable result) and
   ``drive_metrics`` ``[G, T, 5]`` (yards, plays, seconds, first downs, penalty yards).
 * Game targets (per game): ``game_points`` ``[G, 2]`` (final home, away) and ``game_stats``
-  ``[G, 20]`` (:data:`~.constants.STAT_GROUPS`: box-score volume; yards per rush / pass,
+  ``[G, 20]`` (:data:`~.targets.STAT_GROUPS`: box-score volume; yards per rush / pass,
   completion rate and third-down rate; plays of 20+ and 40+ yards from the plays table).
 * State (raw, not inputs; for the consistency loss and live metrics): ``score_before`` ``[G, T, 2]``
   (home, away), ``yards_to_goal`` and ``play_in_drive`` ``[G, T]``.

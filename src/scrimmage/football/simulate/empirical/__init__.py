@@ -13,7 +13,7 @@ touchdown, the sack, the pick six) are the real ones. That is what gives realist
 total spreads: hobby simulators that draw yards from a normal curve get a margin SD near 9
 where real games have 14.6.
 
-Distributions (all sampled with the generator the engine passes, see :mod:`.sampler`):
+Distributions (all sampled with the generator the engine passes, see :mod:`scrimmage.football.simulate.sampler`):
 
 * **play call** (run, pass, punt, field goal, kneel, spike, the ``nfl-playcall`` classes): class
   frequencies per situation cell — down × distance bucket × field zone × score-difference
