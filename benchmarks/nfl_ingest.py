@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scrimmage.football.ingest import ingest_nfl
+from scrimmage.football.nfl.ingest import ingest_nfl
 
 TARGET_S = 30
 

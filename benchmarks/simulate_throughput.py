@@ -39,8 +39,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from scrimmage.football.ingest import ensure_nfl_tables
-    from scrimmage.football.simulate.empirical import load_or_fit
+    from scrimmage.football.nfl.ingest import ensure_nfl_tables
+    from scrimmage.football.simulate.empirical.cache import load_or_fit
 
     with tempfile.TemporaryDirectory(prefix="scrimmage-bench-") as tmp:
         workdir = args.workdir or Path(tmp)
@@ -52,7 +52,7 @@ def main() -> None:
         rates, steps = _measure(sampler, context, args)
         neural: dict = {}
         if args.model:
-            from scrimmage.football.hierarchical.sampler import load_neural_sampler
+            from scrimmage.football.simulate.neural import load_neural_sampler
 
             play_head = load_neural_sampler(args.model, workdir)
             # KC hosted BUF in week 12 of 2017: the neural sampler conditions on a real game's pregame features

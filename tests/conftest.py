@@ -61,7 +61,7 @@ def full_ingest(tmp_path_factory: pytest.TempPathFactory):
     """The whole bundled data set ingested once (with lines when the shared CSV exists), shared by all processes."""
     import pickle
 
-    from scrimmage.football.ingest import ingest_nfl, load_nfl_table
+    from scrimmage.football.nfl.ingest import ingest_nfl, load_nfl_table
 
     lines = LINES_CSV if LINES_CSV.is_file() else None
 

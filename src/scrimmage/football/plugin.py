@@ -8,15 +8,20 @@ from __future__ import annotations
 
 
 def register() -> None:
-    import scrimmage.football.configs
-    import scrimmage.football.report_configs  # noqa: F401  (registers the reports)
+    # each registers its schemas on import (light modules: pydantic only; build() imports the rest)
+    import scrimmage.football.datasets.cfb_games
+    import scrimmage.football.datasets.nfl_games
+    import scrimmage.football.datasets.nfl_playcall
+    import scrimmage.football.datasets.nfl_pregame
+    import scrimmage.football.hierarchical.configs
+    import scrimmage.football.reports.configs  # noqa: F401
     from scrimmage.config.registry import COMMANDS, PREDICTORS
 
-    PREDICTORS.register("nfl-games", "scrimmage.football.hierarchical.predict:predict_games",
+    PREDICTORS.register("nfl-games", "scrimmage.football.predictors.games:predict_games",
                         "--season/--week of the data: pregame projection (game head before the first snap) and "
                         "--sims simulated games from the play head")
-    PREDICTORS.register("nfl-pregame", "scrimmage.football.predict:predict_games",
+    PREDICTORS.register("nfl-pregame", "scrimmage.football.predictors.pregame:predict_games",
                         "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
-    COMMANDS.register("data nfl", "scrimmage.football.cli:nfl", "Ingest NFL play-by-play into validated Parquet tables.")
-    COMMANDS.register("simulate", "scrimmage.football.simulate.cli:simulate", "Monte Carlo games: a matchup's score distribution, or real against simulated (--games test).")
-    COMMANDS.register("data cfb", "scrimmage.football.cfb.cli:cfb", "Ingest college play-by-play (CollegeFootballData.com CSVs) into the same validated tables.")
+    COMMANDS.register("data nfl", "scrimmage.football.cli.nfl:nfl", "Ingest NFL play-by-play into validated Parquet tables.")
+    COMMANDS.register("simulate", "scrimmage.football.cli.simulate:simulate", "Monte Carlo games: a matchup's score distribution, or real against simulated (--games test).")
+    COMMANDS.register("data cfb", "scrimmage.football.cli.cfb:cfb", "Ingest college play-by-play (CollegeFootballData.com CSVs) into the same validated tables.")

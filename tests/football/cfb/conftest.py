@@ -1,5 +1,6 @@
-"""Fixtures for the college tests: the real CFBD sample (../shared/data/cfb, skipped with a reason
-when absent), ingested once per session, and small doctored copies of it."""
+"""Helpers of the college tests: where the real CFBD sample is (../shared/data/cfb, skipped with a reason
+when absent) and small doctored copies of it (the fixtures ``cfb_sample``, ``cfb_ingest`` and
+``mini_cfb`` live in ``tests/football/conftest.py``, shared with the dataset and CLI tests)."""
 
 from __future__ import annotations
 
@@ -22,23 +23,6 @@ MINI_GAMES = ("401628319", "401644730")
 def _need_sample() -> None:
     if not (PBP_DIR.is_dir() and GAMES_CSV.is_file() and LINES_CSV.is_file()):
         pytest.skip(f"the CFBD sample is not at {CFB_DATA} (../shared/data/cfb is absent)")
-
-
-@pytest.fixture(scope="session")
-def cfb_sample() -> dict[str, Path]:
-    _need_sample()
-    return {"pbp": PBP_DIR, "games": GAMES_CSV, "lines": LINES_CSV}
-
-
-@pytest.fixture(scope="session")
-def cfb_ingest(tmp_path_factory: pytest.TempPathFactory, cfb_sample: dict[str, Path]):
-    """The whole sample ingested once, with lines: (summary, tables, workdir)."""
-    from scrimmage.football.cfb.ingest import ingest_cfb, load_cfb_table
-
-    workdir = tmp_path_factory.mktemp("cfb_full")
-    summary = ingest_cfb(workdir, cfb_sample["pbp"], cfb_sample["games"], lines=cfb_sample["lines"], force=True)
-    tables = {name: load_cfb_table(workdir, name) for name in ("games", "drives", "plays")}
-    return summary, tables, workdir
 
 
 def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -65,8 +49,3 @@ def make_mini(folder: Path, games: tuple[str, ...] = MINI_GAMES) -> dict[str, Pa
     write_rows(folder / "win_loss.csv", header, [r for r in rows if r["Id"] in games])
     shutil.copy(LINES_CSV, folder / "betting_lines.csv")
     return {"pbp": pbp, "games": folder / "win_loss.csv", "lines": folder / "betting_lines.csv"}
-
-
-@pytest.fixture()
-def mini_cfb(tmp_path: Path) -> dict[str, Path]:
-    return make_mini(tmp_path / "src")

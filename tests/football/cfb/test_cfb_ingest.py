@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from scrimmage.errors import DataError
-from scrimmage.football import schemas
 from scrimmage.football.cfb.ingest import PARSER_VERSION, cfb_dir, ingest_cfb, load_cfb_table
 from scrimmage.football.cfb.playtypes import ADMIN, CFBD_PLAY_TYPES
-from scrimmage.football.playtypes import PLAY_TYPES
+from scrimmage.football.common import schemas
+from scrimmage.football.common.playtypes import PLAY_TYPES
 
 #: rows per CFBD play_type in the sample (the table in scrimmage.football.cfb.playtypes)
 SAMPLE_TYPES = {

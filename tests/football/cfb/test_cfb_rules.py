@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scrimmage.football import schemas
 from scrimmage.football.cfb import playtypes as pt
 from scrimmage.football.cfb.ingest import ingest_cfb, load_cfb_table
 from scrimmage.football.cfb.lines import choose_lines, join_cfb_lines, read_cfb_lines
 from scrimmage.football.cfb.quality import RULES
+from scrimmage.football.common import schemas
 
 from .conftest import make_mini, read_rows, write_rows
 

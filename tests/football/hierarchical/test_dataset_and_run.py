@@ -10,9 +10,9 @@ import torch
 
 from scrimmage.config import load_config
 from scrimmage.engine.events import Callback
-from scrimmage.football.configs import PlaycallDataConfig
-from scrimmage.football.hierarchical.constants import DRIVE_OUTCOMES, GAME_STATS, PLAY_FLAGS
-from scrimmage.football.playcall import playcall_examples
+from scrimmage.football.datasets.nfl_playcall import PlaycallDataConfig
+from scrimmage.football.datasets.playcall import playcall_examples
+from scrimmage.football.datasets.targets import DRIVE_OUTCOMES, GAME_STATS, PLAY_FLAGS
 
 RECIPE = "recipes/nfl-hierarchical.yaml"
 SEASONS = ["data.train_seasons=[2016,2016]", "data.val_seasons=[2017,2017]", "data.test_seasons=[2018,2018]"]

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from scrimmage.football.configs import HierarchicalLossConfig
-from scrimmage.football.hierarchical.constants import DRIVE_OUTCOMES, PLAY_FLAGS, YARD_BINS
+from scrimmage.football.datasets.targets import DRIVE_OUTCOMES, PLAY_FLAGS, YARD_BINS
+from scrimmage.football.hierarchical.configs import HierarchicalLossConfig
 from scrimmage.football.hierarchical.losses import StateConsistency, game_step_weights, impossible_bins
 from scrimmage.losses.configs import LossInfo
 from scrimmage.losses.masked import (

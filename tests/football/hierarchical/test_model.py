@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from scrimmage.data.datamodule import InputSpec
-from scrimmage.football.configs import HierarchicalModelConfig
-from scrimmage.football.hierarchical.constants import GAME_STATS, PLAY_FLAGS, YARD_BINS
+from scrimmage.football.datasets.targets import GAME_STATS, PLAY_FLAGS, YARD_BINS
+from scrimmage.football.hierarchical.configs import HierarchicalModelConfig
 
 CLASSES = ("run", "pass", "punt", "field_goal", "kneel", "spike")
 SPEC = InputSpec(7, ("home", "away", "margin"), {"team": (5, 2), "season": (3, 1)}, class_names=CLASSES)

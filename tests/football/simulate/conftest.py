@@ -1,27 +1,15 @@
-"""Fixtures for the simulator tests: one empirical sampler fitted on the session's full ingest
-(and cached in its workdir, so the CLI tests read the same sampler), and a helper that applies one
-scripted play to a state."""
+"""Helpers of the simulator tests: a state at a given situation, and one scripted play applied to it
+(the ``empirical`` sampler fixture lives in ``tests/football/conftest.py``, shared with the CLI tests)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import torch
 
 from scrimmage.football.simulate.rules import NFLRules
 from scrimmage.football.simulate.sampler import PlayOutcome
 from scrimmage.football.simulate.state import CALLS, GameState
-
-
-@pytest.fixture(scope="session")
-def empirical(full_ingest):
-    """``(sampler, tables, workdir)``: the empirical sampler of the full ingest (fit once, cached)."""
-    from scrimmage.football.simulate.empirical import load_or_fit
-
-    _, tables, workdir = full_ingest
-    sampler, _ = load_or_fit(workdir)
-    return sampler, tables, workdir
 
 
 def situation(**values: Any) -> GameState:

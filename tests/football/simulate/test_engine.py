@@ -113,7 +113,7 @@ def test_fidelity_on_the_test_seasons(empirical):
 
 
 def test_the_fit_is_cached_by_the_data_manifest(empirical, monkeypatch):
-    from scrimmage.football.simulate import empirical as module
+    from scrimmage.football.simulate.empirical import cache as module
 
     sampler, _, workdir = empirical
     path = module.cache_path(workdir)
@@ -134,7 +134,7 @@ def test_the_fit_is_cached_by_the_data_manifest(empirical, monkeypatch):
 
 def test_missing_tables_say_to_ingest(tmp_path):
     from scrimmage.errors import DataError
-    from scrimmage.football.simulate.empirical import load_or_fit
+    from scrimmage.football.simulate.empirical.cache import load_or_fit
 
     with pytest.raises(DataError, match="scrimmage data nfl"):
         load_or_fit(tmp_path)
@@ -145,3 +145,22 @@ def test_kickoff_state():
     st = GameState.kickoff(teams, torch.tensor([0, 1]))
     assert st.phase.tolist() == [KICKOFF, KICKOFF] and st.opening_receiver.tolist() == [1, 0]
     assert st.clock.tolist() == [900, 900] and st.score.tolist() == [[0, 0], [0, 0]]
+
+
+def test_an_imposed_call_leaves_every_other_draw_as_it_was(empirical):
+    """``sample(call=...)`` skips the call distribution but draws the same uniforms: imposing the very calls
+    the sampler draws gives the same outcome, and an imposed call changes only what follows from it."""
+    sampler, _, _ = empirical
+    teams = torch.tensor([[0, 1]] * 64)
+    state = GameState.from_situation(teams, quarter=torch.randint(1, 5, (64,), generator=torch.Generator().manual_seed(1)),
+                                     clock=torch.arange(64) * 14 + 10, offense=torch.arange(64) % 2,
+                                     down=torch.arange(64) % 4 + 1, distance=torch.arange(64) % 12 + 1,
+                                     yardline=torch.arange(64) % 98 + 1)
+    free = sampler.sample(state, torch.Generator().manual_seed(7))
+    imposed = sampler.sample(state, torch.Generator().manual_seed(7), call=free.call.clone())
+    for name in ("call", "yards", "gained", "turnover", "return_td", "first_down", "replay_down", "success",
+                 "new_yardline", "seconds"):
+        assert torch.equal(getattr(free, name), getattr(imposed, name)), name
+    runs = sampler.sample(state, torch.Generator().manual_seed(7), call=torch.zeros(64, dtype=torch.long))
+    assert bool((runs.call == 0).all())
+    assert torch.equal(runs.new_yardline[free.call == 0], free.new_yardline[free.call == 0])

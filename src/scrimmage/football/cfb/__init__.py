@@ -9,7 +9,8 @@
 * :mod:`.lines`: ``betting_lines.csv`` (several books per game) → one line per game by a
   documented book priority;
 * :mod:`.ingest`: the whole ingest, validated by the same pandera schemas as the NFL
-  (:data:`scrimmage.football.schemas.CFB_SCHEMAS`, league ``"cfb"``), written all-or-nothing to
+  (:data:`scrimmage.football.common.schemas.CFB_SCHEMAS`, league ``"cfb"``), written all-or-nothing to
   ``<workdir>/data/cfb`` with a manifest; :func:`.ingest.load_cfb_table` reads a table back;
-* :mod:`.cli`: ``scrimmage data cfb``.
+``scrimmage data cfb`` is :mod:`scrimmage.football.cli.cfb`; the store mechanics are
+:mod:`scrimmage.football.common.store`, shared with the NFL.
 """

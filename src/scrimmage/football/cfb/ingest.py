@@ -17,10 +17,6 @@ messages; a shared store helper (one per league) would remove the duplication.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -29,22 +25,19 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
 
 from scrimmage.errors import DataError
-from scrimmage.football import schemas
 from scrimmage.football.cfb import quality, source
 from scrimmage.football.cfb.lines import BOOK_PRIORITY, join_cfb_lines, read_cfb_lines
 from scrimmage.football.cfb.parse import parse_game
-from scrimmage.football.ingest import IngestSummary
-from scrimmage.io import atomic_write_text, commit
-from scrimmage.paths import data_dir
+from scrimmage.football.common import schemas
+from scrimmage.football.common.store import TableStore
+from scrimmage.football.common.tables import TABLES, cfb_dir
+from scrimmage.football.nfl.ingest import IngestSummary
 
 #: Bump when parsing, rules, table layout or the manifest change so cached tables are rebuilt.
 PARSER_VERSION = "1"
 LEAGUE = "cfb"
-TABLES = ("games", "drives", "plays")
-MANIFEST = "manifest.json"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -67,16 +60,6 @@ class CfbSummary(IngestSummary):
         return cls(**{**base.__dict__, "games_file": d.get("games_file") or {}, "play_types": d.get("play_types") or {}})
 
 
-def cfb_dir(workdir: Path) -> Path:
-    """``<workdir>/data/cfb``."""
-    return data_dir(Path(workdir)) / LEAGUE
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def _rebuild_command(fp: dict[str, Any] | None) -> str:
     fp = fp or {}
     parts = ["scrimmage data cfb"]
@@ -88,98 +71,42 @@ def _rebuild_command(fp: dict[str, Any] | None) -> str:
     return "`" + " ".join([*parts, "--force"]) + "`"
 
 
-def _damaged(what: Path, why: str, fp: dict[str, Any] | None = None) -> DataError:
-    return DataError(f"{what} is damaged ({why}); rerun {_rebuild_command(fp)} to rebuild the CFB tables")
-
-
-def _read_manifest(out: Path) -> dict[str, Any] | None:
-    path = out / MANIFEST
-    if not path.exists():
-        return None
-    try:
-        manifest = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise _damaged(path, f"not valid JSON: {exc}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("fingerprint"), dict):
-        raise _damaged(path, "no fingerprint")
-    fp = manifest["fingerprint"]
-    tables = manifest.get("tables")
-    if not isinstance(manifest.get("summary"), dict) or not isinstance(tables, dict) or any(
-        not isinstance(tables.get(n), dict) or not isinstance(tables[n].get("bytes"), int) for n in TABLES
-    ):
-        raise _damaged(path, "no summary or table sizes", fp)
-    return manifest
-
-
-def _check_table(out: Path, name: str, manifest: dict[str, Any], checksum: bool) -> Path:
-    path = out / f"{name}.parquet"
-    rec, fp = manifest["tables"][name], manifest["fingerprint"]
-    if not path.is_file():
-        raise _damaged(path, "the file is missing", fp)
-    if path.stat().st_size != rec["bytes"]:
-        raise _damaged(path, f"{path.stat().st_size:,} bytes where the manifest records {rec['bytes']:,}", fp)
-    if checksum and _sha256(path) != rec.get("sha256"):
-        raise _damaged(path, "its sha256 checksum differs from the manifest's", fp)
-    return path
+def cfb_store(workdir: Path) -> TableStore:
+    """The college tables' store (:class:`~scrimmage.football.common.store.TableStore`) in ``<workdir>/data/cfb``."""
+    return TableStore(cfb_dir(workdir), "CFB", _rebuild_command, fingerprint_keys=("parser_version",))
 
 
 def load_cfb_table(workdir: Path, name: str) -> pd.DataFrame:
     """One ingested table (games, drives or plays), its size checked against the manifest."""
     if name not in TABLES:
         raise DataError(f"unknown CFB table {name!r}; choose one of {', '.join(TABLES)}")
-    out = cfb_dir(workdir)
-    manifest = _read_manifest(out)
+    store = cfb_store(workdir)
+    manifest = store.read_manifest()
     if manifest is None:
-        raise DataError(f"CFB table {out / (name + '.parquet')} not found; run `scrimmage data cfb --source DIR --games FILE` first")
+        if store.stray_tables():
+            raise store.no_manifest()
+        raise DataError(f"CFB table {store.table_path(name)} not found; run `scrimmage data cfb --source DIR --games FILE` first")
     fp = manifest["fingerprint"]
     if fp.get("parser_version") != PARSER_VERSION:
         raise DataError(
-            f"the CFB tables in {out} were built by parser version {fp.get('parser_version')} (this scrimmage reads "
+            f"the CFB tables in {store.out} were built by parser version {fp.get('parser_version')} (this scrimmage reads "
             f"version {PARSER_VERSION}); rebuild them with {_rebuild_command(fp)}"
         )
-    path = _check_table(out, name, manifest, checksum=False)
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError, pa.ArrowException) as exc:
-        raise _damaged(path, f"{type(exc).__name__}: {exc}", fp) from None
+    return store.read_table(name, manifest)
 
 
 def _write_store(out: Path, tables: dict[str, pd.DataFrame], fp: dict[str, Any], summary: CfbSummary) -> None:
-    tmps: dict[str, Path] = {}
-    records: dict[str, dict[str, Any]] = {}
-    try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-            for name, df in tables.items():
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.parquet.", suffix=".tmp", dir=out)
-                os.close(fd)
-                tmps[name] = Path(tmp)
-                df.to_parquet(tmps[name], index=False)
-                records[name] = {"file": f"{name}.parquet", "bytes": tmps[name].stat().st_size, "sha256": _sha256(tmps[name])}
-            record = summary.to_dict()
-            record.pop("notes")
-            manifest = {"fingerprint": fp, "summary": record, "tables": records, "written_at": time.time(), "pid": os.getpid()}
-            (out / MANIFEST).unlink(missing_ok=True)  # a stale manifest must not vouch for new files
-            for name in list(tmps):
-                commit(tmps.pop(name), out / f"{name}.parquet")
-            atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=2, default=str))
-        finally:
-            for tmp in tmps.values():
-                tmp.unlink(missing_ok=True)
-    except (OSError, pa.ArrowException) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise DataError(
-            f"cannot write the CFB tables to {out}: {reason}; make that folder writable (or use another --workdir) "
-            "and free disk space, then run again (the tables there before are unchanged)"
-        ) from None
+    record = summary.to_dict()
+    record.pop("notes")
+    TableStore(out, "CFB", _rebuild_command).write(tables, fp, record)
 
 
 def _cached(out: Path, fp: dict[str, Any], start: float) -> CfbSummary | None:
-    manifest = _read_manifest(out)
+    store = TableStore(out, "CFB", _rebuild_command)
+    manifest = store.read_manifest()
     if manifest is None or manifest["fingerprint"] != fp:
         return None
-    for name in TABLES:
-        _check_table(out, name, manifest, checksum=True)
+    store.verify(manifest)
     summary = CfbSummary.from_dict(manifest["summary"], fp)
     summary.cached = True
     summary.paths = {name: str(out / f"{name}.parquet") for name in TABLES}

@@ -1,7 +1,7 @@
 """One CFBD game (its play rows and games-file entry) → plays, drives and a games row.
 
-The rows of the NFL tables (same names, units and conventions: see :mod:`scrimmage.football.schemas`
-and :mod:`scrimmage.football.quality`), built in this order, every repair counted by a rule of
+The rows of the NFL tables (same names, units and conventions: see :mod:`scrimmage.football.common.schemas`
+and :mod:`scrimmage.football.nfl.quality`), built in this order, every repair counted by a rule of
 :mod:`.quality`:
 
 1. rows typed and put in play order: ``|drive_id|, play_number`` (CFBD's second feed numbers
@@ -42,8 +42,8 @@ from scrimmage.errors import DataError
 from scrimmage.football.cfb import playtypes as pt
 from scrimmage.football.cfb.quality import CLOCK_JUMP_SECONDS, INCOMPLETE_LAST_PLAY_SECONDS
 from scrimmage.football.cfb.source import GameEntry
-from scrimmage.football.parse import sec_remaining_game, sec_remaining_half
-from scrimmage.football.quality import RuleCount
+from scrimmage.football.nfl.parse import sec_remaining_game, sec_remaining_half
+from scrimmage.football.nfl.quality import RuleCount
 
 QUARTER_SECONDS = 900
 OFFENSE = ("run", "pass", "sack")

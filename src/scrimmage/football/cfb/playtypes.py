@@ -2,7 +2,7 @@
 
 CFBD names each play (``"Rush"``, ``"Pass Reception"``, ``"Kickoff Return (Offense)"`` ...);
 :data:`CFBD_PLAY_TYPES` maps every name CFBD uses to one of
-:data:`scrimmage.football.playtypes.PLAY_TYPES` (or ``admin``: not a play, dropped by rule
+:data:`scrimmage.football.nfl.playtypes.PLAY_TYPES` (or ``admin``: not a play, dropped by rule
 ``administrative_entries``; or ``text``: the name does not say, the play text decides). The
 text then refines a few (:func:`classify`): kneel-downs are recorded as ``Rush`` and spikes as
 ``Pass Incompletion``; one feed (games with negative ids) types kickoffs as ``Punt``; fumbles
@@ -67,7 +67,7 @@ from __future__ import annotations
 
 import re
 
-from scrimmage.football.playtypes import PLAY_TYPES
+from scrimmage.football.common.playtypes import PLAY_TYPES
 
 ADMIN = "admin"
 TEXT = "text"

@@ -1,7 +1,7 @@
 """Named data-quality rules of the CFBD play-by-play: each problem counted, none fixed silently.
 
-The same machinery as the NFL rules (:class:`scrimmage.football.quality.Rule` /
-:class:`~scrimmage.football.quality.RuleCount`, actions ``dropped`` / ``repaired`` /
+The same machinery as the NFL rules (:class:`scrimmage.football.nfl.quality.Rule` /
+:class:`~scrimmage.football.nfl.quality.RuleCount`, actions ``dropped`` / ``repaired`` /
 ``kept-flagged``), with the rules this source needs. A rule is declared once here, counted by name
 in :mod:`.parse` or :mod:`.ingest`, and made to fire by a test in tests/football/cfb/.
 
@@ -13,7 +13,7 @@ try included on the touchdown play.
 
 from __future__ import annotations
 
-from scrimmage.football.quality import DROPPED, FLAGGED, REPAIRED, Rule, RuleCount
+from scrimmage.football.nfl.quality import DROPPED, FLAGGED, REPAIRED, Rule, RuleCount
 
 CLOCK_JUMP_SECONDS = 300
 INCOMPLETE_LAST_PLAY_SECONDS = 120

@@ -21,7 +21,7 @@ per class, with the network fixed (convex; L-BFGS, well under a second):
   ``MIN_PLAYS`` validation plays keep zeros).
 
 They live in the model's buffers, so every checkpoint carries the calibration of its own weights,
-and the sampler adds them (:mod:`.sampler`). Training never reads them.
+and the sampler adds them (:mod:`scrimmage.football.simulate.neural`). Training never reads them.
 """
 
 from __future__ import annotations

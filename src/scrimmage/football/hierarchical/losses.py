@@ -34,7 +34,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from scrimmage.football.hierarchical.constants import DRIVE_OUTCOMES, PLAY_FLAGS, STAT_GROUPS, YARD_BINS
+from scrimmage.football.datasets.targets import DRIVE_OUTCOMES, PLAY_FLAGS, STAT_GROUPS, YARD_BINS
 from scrimmage.football.hierarchical.model import given_call, mixture
 from scrimmage.losses.masked import (
     masked_mean,

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 
 from scrimmage.data.datamodule import InputSpec
 from scrimmage.engine.tasks.scaling import EPS, Standardized, feature_stats
-from scrimmage.football.hierarchical.constants import (
+from scrimmage.football.datasets.targets import (
     DRIVE_METRICS,
     DRIVE_OUTCOMES,
     GAME_POINTS,

@@ -27,11 +27,11 @@ from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.engine.tasks.base import Evaluation, Report
 from scrimmage.engine.tasks.scaling import unwrap
 from scrimmage.errors import ConfigError
-from scrimmage.football.configs import HIERARCHICAL_METRICS
-from scrimmage.football.hierarchical.constants import DRIVE_OUTCOMES, LEVELS, PLAY_FLAGS
+from scrimmage.football.datasets.targets import DRIVE_OUTCOMES, LEVELS, PLAY_FLAGS
 from scrimmage.football.hierarchical.losses import impossible_bins
 from scrimmage.football.hierarchical.model import HierarchicalModel, given_call
-from scrimmage.football.metrics import score_games
+from scrimmage.football.hierarchical.names import HIERARCHICAL_METRICS
+from scrimmage.football.ratings.metrics import score_games
 from scrimmage.losses.masked import expected_calibration_error
 from scrimmage.metrics.classification import binary_metrics
 
@@ -219,7 +219,7 @@ class HierarchicalTask:
     def report(self, data: DataBundle, split: str, evaluation: Evaluation) -> Report:
         """The model's row (with the nested ``pregame`` block); the ``hierarchical-baselines`` report adds the
         football baselines and ``simulate-test-games`` the simulated games."""
-        from scrimmage.football.hierarchical.report import COLUMNS, model_row
+        from scrimmage.football.hierarchical.rows import COLUMNS, model_row
 
         return Report(f"{split} set: hierarchical model (game head at play 0 = pregame)", {"model": model_row(evaluation, split)},
                       dict(COLUMNS), rank_by="pregame_game_rmse_combined")
