@@ -14,7 +14,7 @@ import torch
 import tests.engine.stream_loop  # noqa: F401  (registers the "stream" loop)
 from scrimmage.engine import run
 from scrimmage.engine.events import Callback
-from scrimmage.engine.runner import StopHandle, _create_run_dir
+from scrimmage.engine.runner import StopHandle
 from scrimmage.errors import ArgumentError, CheckpointError, RunAborted, RunPruned, TrainingInterrupted
 from tests.engine.synthetic import Interrupt, SyntheticRegression
 
@@ -139,14 +139,11 @@ def test_a_prebuilt_bundle_is_used_and_the_test_can_be_skipped(tmp_path, synthet
     assert full.test and Path(full.predictions).is_file()
 
 
-def _open_at_once(args: tuple[str, int]) -> str:
-    root, _ = args
-    return _create_run_dir(Path(root), "exp_mlp_base_20261203_120000").name
-
-
 def test_processes_opening_runs_at_the_same_instant_get_distinct_ids(tmp_path):
+    from tests.engine.open_runs import open_at_once
+
     with multiprocessing.get_context("spawn").Pool(8) as pool:
-        names = pool.map(_open_at_once, [(str(tmp_path), i) for i in range(24)])
+        names = pool.map(open_at_once, [str(tmp_path)] * 24)
     assert len(set(names)) == 24
 
 

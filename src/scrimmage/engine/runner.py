@@ -41,7 +41,7 @@ from scrimmage.engine.checkpoint import CHECKPOINT_FORMAT, check_resumable, inpu
 from scrimmage.engine.events import Callback, Context, Event
 from scrimmage.engine.resume import changed_keys, check_compatible, read_checkpoint, resolve_checkpoint
 from scrimmage.engine.rng import capture_rng_state, restore_rng_state, seed_everything
-from scrimmage.engine.runs import RunLock, RunRecord, now, read_record
+from scrimmage.engine.runs import RunLock, RunRecord, create_run_dir, now, read_record
 from scrimmage.engine.session import Loop, LoopHost
 from scrimmage.engine.signals import StopRequest, graceful_stop
 from scrimmage.engine.tasks.base import Closable, Stateful, task_hooks
@@ -547,7 +547,7 @@ def _open_run_record(
             run_dir = root / run_id
             (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
         else:
-            run_dir = _create_run_dir(root, run_name(config.tracking.experiment, config.model.name, config.tracking.variant))
+            run_dir = create_run_dir(root, run_name(config.tracking.experiment, config.model.name, config.tracking.variant))
         record = RunRecord(run_dir, {
             "run_id": run_dir.name,
             "recipe": recipe,
@@ -560,21 +560,6 @@ def _open_run_record(
     except (OSError, ValueError) as exc:
         raise StoreError(f"cannot create the run's folder and record under {runs_dir(workdir)}: {exc}. Check that the "
                          "workdir is writable and has free space (--workdir or SCRIMMAGE_HOME).") from None
-
-
-def _create_run_dir(root: Path, base: str) -> Path:
-    """``root/base`` created exclusively (``-2``, ``-3`` ... when taken), so processes opening runs at the same
-    instant never share a folder: mkdir is the lock (check-then-create would race)."""
-    root.mkdir(parents=True, exist_ok=True)
-    for attempt in range(1, 10_000):
-        run_dir = root / (base if attempt == 1 else f"{base}-{attempt}")
-        try:
-            run_dir.mkdir()
-        except FileExistsError:
-            continue
-        (run_dir / "checkpoints").mkdir()
-        return run_dir
-    raise OSError(f"no free run name like {base} after 10,000 tries")
 
 
 def _reconcile_killed(workdir: Path, store: Any) -> None:

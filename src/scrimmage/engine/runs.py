@@ -43,6 +43,21 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def create_run_dir(root: Path, base: str) -> Path:
+    """``root/base`` created exclusively (``-2``, ``-3`` ... when taken), so processes opening runs at the same
+    instant never share a folder: mkdir is the lock (check-then-create would race)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 10_000):
+        run_dir = root / (base if attempt == 1 else f"{base}-{attempt}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        (run_dir / "checkpoints").mkdir()
+        return run_dir
+    raise OSError(f"no free run name like {base} after 10,000 tries")
+
+
 class RunLock:
     """The exclusive lock of a run folder while one process trains it (see the module docstring)."""
 

@@ -15,22 +15,11 @@ from pydantic import Field
 
 from scrimmage.config.registry import TASKS, Component
 from scrimmage.config.types import FiniteFloat, PositiveInt
+from scrimmage.engine.tasks.metric_names import classification_metric_names, regression_metric_names
 
 if TYPE_CHECKING:
     from scrimmage.data.datamodule import InputSpec
     from scrimmage.engine.tasks.base import Task
-
-
-def regression_metric_names(targets: tuple[str, ...], prefix: str = "val") -> list[str]:
-    return [f"{prefix}/loss", *(f"{prefix}/{name}_{kind}" for name in targets for kind in ("rmse", "mae"))]
-
-
-CLASSIFICATION_METRICS = ("loss", "accuracy", "log_loss", "macro_f1", "auroc", "ece")
-BINARY_METRICS = ("f1", "precision", "recall", "brier")
-
-
-def classification_metric_names(binary: bool, prefix: str = "val") -> list[str]:
-    return [f"{prefix}/{n}" for n in (*CLASSIFICATION_METRICS, *(BINARY_METRICS if binary else ()))]
 
 
 @TASKS.register

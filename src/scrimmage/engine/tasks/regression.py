@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from scrimmage.data.datamodule import DataBundle, InputSpec
 from scrimmage.data.splits import Split
 from scrimmage.engine.tasks.base import Evaluation, Report, named
-from scrimmage.engine.tasks.configs import regression_metric_names
+from scrimmage.engine.tasks.metric_names import regression_metric_names
 from scrimmage.engine.tasks.scaling import Standardized, mask_key, real_steps, real_targets, unwrap
 from scrimmage.errors import ConfigError
 from scrimmage.metrics.regression import regression_metrics

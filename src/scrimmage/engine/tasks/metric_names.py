@@ -1,0 +1,19 @@
+"""The metric names the shipped tasks report, shared by their schemas (checks at load time) and the tasks.
+
+A module of its own (plain data, no imports) so the schemas and the tasks both import it without
+importing each other.
+"""
+
+from __future__ import annotations
+
+
+def regression_metric_names(targets: tuple[str, ...], prefix: str = "val") -> list[str]:
+    return [f"{prefix}/loss", *(f"{prefix}/{name}_{kind}" for name in targets for kind in ("rmse", "mae"))]
+
+
+CLASSIFICATION_METRICS = ("loss", "accuracy", "log_loss", "macro_f1", "auroc", "ece")
+BINARY_METRICS = ("f1", "precision", "recall", "brier")
+
+
+def classification_metric_names(binary: bool, prefix: str = "val") -> list[str]:
+    return [f"{prefix}/{n}" for n in (*CLASSIFICATION_METRICS, *(BINARY_METRICS if binary else ()))]
