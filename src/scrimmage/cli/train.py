@@ -29,6 +29,7 @@ def train(
              "Sets trainer.session_budget.",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column of the result table, however wide."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Train a model from a recipe, then report test metrics beside baselines."""
@@ -55,7 +56,7 @@ def train(
     )
     if not result.is_main_process:  # the other DDP processes stay quiet
         return
-    print_result(out, result.to_dict())
+    print_result(out, result.to_dict(), wide=wide)
     if json_out:
         emit_json(result.to_dict())
 
@@ -75,23 +76,65 @@ def _check_recipe_matches_run(config: Any, recipe: Path, resume: str, root: Path
                             "(trainer.epochs, early-stopping patience, checkpoint.*, tracking.*).")
 
 
-def print_result(out: Console, result: dict[str, Any]) -> None:
-    """The run's report as a table (rows ranked by the report's own metric), its notes, where it lives."""
+def print_result(out: Console, result: dict[str, Any], wide: bool = False) -> None:
+    """The run's report as a table (rows ranked by the report's own metric), its notes, where it lives.
+
+    The table keeps to the console's width (80 columns in a pipe or a CI log): the predictor column and as
+    many metric columns as fit, in the report's order, with a note naming the rest (``--wide`` shows every
+    column; ``--json`` has them all). Run ids and paths print on lines of their own, never wrapped.
+    """
     report = result["report"]
-    table = Table(title=f"{report['title']}: {result['run_id']}", title_justify="left")
+    ranked = Report(**report).ranked()
+    columns = list(report["columns"].items())
+    shown = columns if wide else _fitting_columns(columns, ranked, out.width)
+    table = Table(title=report["title"], title_justify="left")
     table.add_column("predictor", no_wrap=True)
-    for header in report["columns"].values():
+    for _, header in shown:
         table.add_column(header, justify="right", no_wrap=True)
-    for name, row in Report(**report).ranked():
-        table.add_row(name, *(_fmt(row.get(column)) for column in report["columns"]))
-    out.print(table)
+    for name, row in ranked:
+        table.add_row(name, *(_fmt(row.get(key)) for key, _ in shown))
+    if wide:  # never squeezed: the console is widened for the table (rich caps a print at the console's width)
+        width = out.width
+        out.width = max(width, _table_width(shown, ranked))
+        try:
+            out.print(table)
+        finally:
+            out.width = width
+    else:
+        out.print(table)
+    if len(shown) < len(columns):
+        hidden = ", ".join(header for key, header in columns if (key, header) not in shown)
+        out.print(f"({len(columns) - len(shown)} more columns not shown at {out.width} columns: {hidden}; "
+                  "see them with --wide or --json)", markup=False, highlight=False)
     for note in report.get("notes", []):
         out.print(note, markup=False, highlight=False)
     best = result["best"]
     if best["value"] is not None:
         out.print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}; stopped: {result['stop_reason']}",
                   markup=False, highlight=False)
-    out.print(f"run dir: {result['run_dir']}", markup=False, highlight=False)
+    out.print(f"run: {result['run_id']}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"run dir: {result['run_dir']}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _cell_width(key: str, header: str, ranked: list[tuple[str, dict[str, Any]]]) -> int:
+    """A column's width in rich's table: its widest cell plus two spaces of padding and one rule."""
+    return max([len(header), *(len(_fmt(row.get(key))) for _, row in ranked)]) + 3
+
+
+def _table_width(columns: list[tuple[str, str]], ranked: list[tuple[str, dict[str, Any]]]) -> int:
+    first = max([len("predictor"), *(len(name) for name, _ in ranked)]) + 3
+    return 1 + first + sum(_cell_width(key, header, ranked) for key, header in columns)  # 1: the left border
+
+
+def _fitting_columns(columns: list[tuple[str, str]], ranked: list[tuple[str, dict[str, Any]]],
+                     width: int) -> list[tuple[str, str]]:
+    """The leading metric columns that fit in ``width`` beside the predictor column."""
+    shown: list[tuple[str, str]] = []
+    for column in columns:
+        if _table_width([*shown, column], ranked) > width:
+            break
+        shown.append(column)
+    return shown
 
 
 def _fmt(value: Any) -> str:
