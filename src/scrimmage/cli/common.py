@@ -174,3 +174,40 @@ def check_workdir(workdir: Path) -> None:
             if not part.is_dir():
                 raise ArgumentError(f"--workdir {workdir}: {part} is a file, not a folder; pass a folder (it is created if missing).")
             break
+
+
+def table_width(headers: list[str], rows: list[list[str]]) -> int:
+    """The width rich gives a table of these cells: each column's widest cell + 2 padding + 1 rule, + 1 border."""
+    return 1 + sum(max([len(h), *(len(r[i]) for r in rows)]) + 3 for i, h in enumerate(headers))
+
+
+def columns_that_fit(headers: list[str], rows: list[list[str]], width: int, keep: int = 1) -> int:
+    """How many leading columns fit in ``width`` (at least ``keep``: the ones that name a row)."""
+    count = keep
+    while count < len(headers) and table_width(headers[: count + 1], [r[: count + 1] for r in rows]) <= width:
+        count += 1
+    return count
+
+
+def print_table(out: Console, title: str, headers: list[str], rows: list[list[str]], *, right: set[int] = frozenset(),
+                keep: int = 1, wide: bool = False) -> None:
+    """A table that keeps to the console's width (the leading columns that fit, a note naming the rest);
+    ``wide`` prints every column, widening the console for it. Cells never wrap."""
+    from rich.table import Table
+
+    count = len(headers) if wide else columns_that_fit(headers, rows, out.width, keep)
+    table = Table(title=title, title_justify="left")
+    for i, header in enumerate(headers[:count]):
+        table.add_column(header, justify="right" if i in right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row[:count])
+    width = out.width
+    if wide:  # rich caps a print at the console's width: widen it for this table
+        out.width = max(width, table_width(headers, rows))
+    try:
+        out.print(table)
+    finally:
+        out.width = width
+    if count < len(headers):
+        out.print(f"({len(headers) - count} more columns not shown at {width} columns: {', '.join(headers[count:])}; "
+                  "see them with --wide or --json)", markup=False, highlight=False)

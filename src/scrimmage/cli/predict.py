@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, print_table, user_errors, workdir_from
 from scrimmage.errors import ArgumentError
 
 
@@ -39,6 +38,7 @@ def predict(
     ctx: typer.Context,
     target: str = typer.Argument(..., help="Run id (uses the checkpoint its report scored) or a .ckpt file."),
     json_out: bool = typer.Option(False, "--json", help="Print the predictions as one JSON object on the last stdout line."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column of the predictions table, however wide."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Predict with a trained model. Selection options depend on the dataset (see `scrimmage list predictors`)."""
@@ -51,8 +51,8 @@ def predict(
     payload: dict[str, Any] = {"run_id": loaded.run_id, "checkpoint": str(loaded.path), "epoch": loaded.epoch,
                                "run_status": loaded.run_status, "predictions": rows}
     out = err_console if json_out else console
-    out.print(model_line(loaded), markup=False, highlight=False)
-    _print_rows(out, rows, f"{len(rows)} predictions from {loaded.run_id or loaded.path}")
+    out.print(model_line(loaded), markup=False, highlight=False, soft_wrap=True)  # a path is never split
+    _print_rows(out, rows, f"{len(rows)} predictions from {loaded.run_id or loaded.path}", wide=wide)
     if json_out:
         emit_json(payload)
 
@@ -74,11 +74,9 @@ def model_line(loaded: Any) -> str:
     return line
 
 
-def _print_rows(out: Any, rows: list[dict[str, Any]], title: str) -> None:
-    table = Table(title=title, title_justify="left")
+def _print_rows(out: Any, rows: list[dict[str, Any]], title: str, wide: bool = False) -> None:
     columns = list(rows[0]) if rows else []
-    for column in columns:
-        table.add_column(column, justify="right" if isinstance(rows[0][column], (int, float)) else "left", no_wrap=True)
-    for row in rows:
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v) for v in row.values()))
-    out.print(table)
+    cells = [[f"{v:.3f}" if isinstance(v, float) else "-" if v is None else str(v) for v in row.values()] for row in rows]
+    numeric = {i for i, column in enumerate(columns) if rows and isinstance(rows[0][column], (int, float))}
+    ids = next((i for i, column in enumerate(columns) if i in numeric and i > 0), len(columns))  # leading text columns
+    print_table(out, title, columns, cells, right=numeric, keep=max(1, min(ids, 3)), wide=wide)

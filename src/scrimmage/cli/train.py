@@ -8,9 +8,8 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, print_table, user_errors, workdir_from
 from scrimmage.config import load_config
 from scrimmage.engine.tasks.base import Report
 from scrimmage.errors import ArgumentError
@@ -86,26 +85,9 @@ def print_result(out: Console, result: dict[str, Any], wide: bool = False) -> No
     report = result["report"]
     ranked = Report(**report).ranked()
     columns = list(report["columns"].items())
-    shown = columns if wide else _fitting_columns(columns, ranked, out.width)
-    table = Table(title=report["title"], title_justify="left")
-    table.add_column("predictor", no_wrap=True)
-    for _, header in shown:
-        table.add_column(header, justify="right", no_wrap=True)
-    for name, row in ranked:
-        table.add_row(name, *(_fmt(row.get(key)) for key, _ in shown))
-    if wide:  # never squeezed: the console is widened for the table (rich caps a print at the console's width)
-        width = out.width
-        out.width = max(width, _table_width(shown, ranked))
-        try:
-            out.print(table)
-        finally:
-            out.width = width
-    else:
-        out.print(table)
-    if len(shown) < len(columns):
-        hidden = ", ".join(header for key, header in columns if (key, header) not in shown)
-        out.print(f"({len(columns) - len(shown)} more columns not shown at {out.width} columns: {hidden}; "
-                  "see them with --wide or --json)", markup=False, highlight=False)
+    rows = [[name, *(_fmt(row.get(key)) for key, _ in columns)] for name, row in ranked]
+    print_table(out, report["title"], ["predictor", *(header for _, header in columns)], rows,
+                right=set(range(1, len(columns) + 1)), wide=wide)
     for note in report.get("notes", []):
         out.print(note, markup=False, highlight=False)
     best = result["best"]
@@ -114,27 +96,6 @@ def print_result(out: Console, result: dict[str, Any], wide: bool = False) -> No
                   markup=False, highlight=False)
     out.print(f"run: {result['run_id']}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"run dir: {result['run_dir']}", markup=False, highlight=False, soft_wrap=True)
-
-
-def _cell_width(key: str, header: str, ranked: list[tuple[str, dict[str, Any]]]) -> int:
-    """A column's width in rich's table: its widest cell plus two spaces of padding and one rule."""
-    return max([len(header), *(len(_fmt(row.get(key))) for _, row in ranked)]) + 3
-
-
-def _table_width(columns: list[tuple[str, str]], ranked: list[tuple[str, dict[str, Any]]]) -> int:
-    first = max([len("predictor"), *(len(name) for name, _ in ranked)]) + 3
-    return 1 + first + sum(_cell_width(key, header, ranked) for key, header in columns)  # 1: the left border
-
-
-def _fitting_columns(columns: list[tuple[str, str]], ranked: list[tuple[str, dict[str, Any]]],
-                     width: int) -> list[tuple[str, str]]:
-    """The leading metric columns that fit in ``width`` beside the predictor column."""
-    shown: list[tuple[str, str]] = []
-    for column in columns:
-        if _table_width([*shown, column], ranked) > width:
-            break
-        shown.append(column)
-    return shown
 
 
 def _fmt(value: Any) -> str:
