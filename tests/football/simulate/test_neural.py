@@ -308,3 +308,12 @@ def test_strength_of_the_day_is_calibrated_to_a_target_margin_variance(sampler):
         assert wide >= 0.0 and wide == s.latent_sd and wide == wide
     finally:
         s.latent_sd = kept
+
+
+def test_a_college_run_does_not_simulate(tmp_path):
+    """A run trained on cfb-games given as the simulator's model: a clear ArgumentError, before anything is loaded."""
+    cfg = SimpleNamespace(task=SimpleNamespace(name="nfl-hierarchical"), data=SimpleNamespace(name="cfb-games"))
+    loaded = SimpleNamespace(config=cfg, path=tmp_path / "cfb.ckpt")
+    with pytest.raises(ArgumentError, match="is a college run \\(data cfb-games\\); college runs do not simulate"):
+        NeuralPlaySampler.from_checkpoint(loaded, tmp_path)
+    assert list(tmp_path.iterdir()) == []
