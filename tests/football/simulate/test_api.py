@@ -89,6 +89,9 @@ def test_a_progress_callback_hears_increasing_counts_ending_at_the_total(empiric
     api.season(2019, 17, sampler=sim, workdir=workdir, n=3, progress=lambda d, t: heard.append((d, t)))
     counts = [d for d, _ in heard]
     assert counts == sorted(set(counts)) and heard[-1][0] == heard[-1][1] > 0
+    heard.clear()
+    fid = api.fidelity("2019", sampler=sim, workdir=workdir, n=2, progress=lambda d, t: heard.append((d, t)))
+    assert heard[-1] == (fid.n_games * 2, fid.n_games * 2) and [d for d, _ in heard] == sorted({d for d, _ in heard})
 
 
 def test_an_absurd_request_is_refused_before_the_sampler_loads(empirical, monkeypatch):

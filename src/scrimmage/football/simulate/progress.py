@@ -101,14 +101,16 @@ class StderrProgress:
     """A :data:`ProgressCallback` that renders to stderr: a rich bar on a terminal, else a line every ``interval`` s.
 
     Use it as a context manager (the bar is closed on exit) or just call it; ``label`` names the unit.
+    ``write`` sends the lines elsewhere (e.g. a training report's ``ctx.print``), never as a bar.
     """
 
     def __init__(self, label: str = "games", interval: float | None = None, stream: TextIO | None = None,
-                 tty: bool | None = None) -> None:
+                 tty: bool | None = None, write: Callable[[str], None] | None = None) -> None:
         self.label = label
         self.interval = _interval() if interval is None else interval
         self._stream = stream
-        self._tty = tty
+        self._write = write
+        self._tty = False if write is not None else tty
         self._bar: Any = None
         self._task: Any = None
         self._start: float | None = None
@@ -147,7 +149,11 @@ class StderrProgress:
             return
         if done >= total or now - self._last_line >= self.interval:
             self._last_line = now
-            print(self.line(done, total, now - self._start), file=self.stream, flush=True)
+            text = self.line(done, total, now - self._start)
+            if self._write is not None:
+                self._write(text)
+            else:
+                print(text, file=self.stream, flush=True)
 
     def line(self, done: int, total: int, elapsed: float) -> str:
         share = done / total if total else 1.0
