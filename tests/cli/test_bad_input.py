@@ -63,6 +63,18 @@ DATA = "data: {name: nfl-pregame}\n"
 MATCHUP = ["--home", "KC", "--away", "BUF", "--season", "2019"]
 
 
+def cfb(*args: str) -> list[str]:
+    """``data cfb`` on a copy of two sample games (made in the scratch folder by :func:`mini_cfb`)."""
+    return ["data", "cfb", "--source", "{tmp}/cfb/pbp", "--games", "{tmp}/cfb/win_loss.csv", "--lines",
+            "{tmp}/cfb/betting_lines.csv", *args]
+
+
+def mini_cfb(tmp: Path) -> None:
+    from tests.football.cfb.conftest import make_mini
+
+    make_mini(tmp / "cfb")
+
+
 def sim(*args: str) -> list[str]:
     """A ``simulate`` matchup with ``args`` added."""
     return ["simulate", *MATCHUP, *args]
@@ -185,6 +197,8 @@ EARLY = [
     Case("plot-folder-missing", sim("--plot", "{tmp}/no/such/margin.png"), "does not exist"),
     Case("plot-suffix-unknown", sim("--plot", "{tmp}/margin.jpg"), "must end in .png, .pdf or .svg (got '.jpg')"),
     Case("plot-is-a-folder", sim("--plot", "{tmp}"), "that is a folder"),
+    Case("cfb-book-not-in-the-lines", cfb("--books", "FanDuel,espn bet"), "--books names 'FanDuel', 'espn bet' (did you "
+         "mean 'ESPN Bet'?), not in betting_lines.csv; the books it quotes: Bovada, DraftKings, ESPN Bet", setup=mini_cfb),
 ]
 
 
