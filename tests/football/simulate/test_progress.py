@@ -61,3 +61,12 @@ def test_the_estimate_refuses_the_absurd_and_says_how_to_override():
     assert check_duration(1_000_000_000, "empirical", "cpu", max_minutes=0) == pytest.approx(200_000)  # 0: no limit
     assert check_duration(1_000_000_000, "empirical", "cpu", max_minutes=None) == pytest.approx(200_000)
     assert check_duration(10_000, "empirical", "cuda") == pytest.approx(0.2)
+
+
+def test_results_that_do_not_fit_in_memory_are_refused():
+    from scrimmage.football.simulate.progress import check_memory
+
+    check_memory(1_000_000, memory=16 * 2**30)  # 230 MB of results on a 16 GiB machine
+    with pytest.raises(ArgumentError, match=r"--n 1,000,000,000: 1,000,000,000 simulated games keep about 214\.2 GiB "
+                                            r"of results in memory, over half of this machine's 16\.0 GiB"):
+        check_memory(1_000_000_000, "--n 1,000,000,000", memory=16 * 2**30)

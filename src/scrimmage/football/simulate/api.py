@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from scrimmage.errors import ArgumentError
-from scrimmage.football.simulate.progress import DEFAULT_MAX_MINUTES, check_duration, check_max_minutes
+from scrimmage.football.simulate.progress import DEFAULT_MAX_MINUTES, check_duration, check_max_minutes, check_memory
 from scrimmage.paths import resolve_workdir
 
 #: ``progress(done, total)``: simulated games so far and in all (see :mod:`.progress`).
@@ -317,6 +317,7 @@ def matchup(home: str, away: str, season: int, week: int | None = None, *, sampl
     _check_week(week)
     rule_set, dev = check_rules(rules), check_device(device)
     check_duration(n, _kind(sampler), dev, max_minutes, f"--n {n:,}")
+    check_memory(n, f"--n {n:,}")
     games = _games(workdir)
     _check_season_held(games, season)
     sim = _simulator(sampler, workdir)
@@ -429,6 +430,7 @@ def from_state(home: str, away: str, season: int, state: str | dict[str, Any], w
     _check_week(week)
     rule_set, dev = check_rules(rules), check_device(device)
     check_duration(n, _kind(sampler), dev, max_minutes, f"--n {n:,}")
+    check_memory(n, f"--n {n:,}")
     text = state if isinstance(state, str) else json.dumps(state)
     from scrimmage.football.common.teams import canonical_team
 
@@ -469,6 +471,7 @@ def after_play(game_id: str, after: int, *, sampler: str | Simulator = "empirica
         raise ArgumentError(f"--after-play must be a whole number of plays (0 = from the kickoff), got {after!r}")
     rule_set, dev = check_rules(rules), check_device(device)
     check_duration(n, _kind(sampler), dev, max_minutes, f"--n {n:,}")
+    check_memory(n, f"--n {n:,}")
     situation, info = situation_after_play(load_nfl_table(workdir, "plays"), _games(workdir), game_id, after)
     rule_set = _nfl_rules(rule_set, info["season"], info["season_type"] == "POST")
     if situation.quarter >= 5 and rule_set.name != "nfl":
@@ -551,7 +554,9 @@ def fidelity(games: str | tuple[int, int] = "test", *, sampler: str | Simulator 
     if chosen.empty:
         held = sorted(int(s) for s in table["season"].unique())
         raise ArgumentError(f"--games {label}: no REG/POST games in {seasons[0]}-{seasons[1]}; the data holds {_span(held)}")
-    check_duration(len(chosen) * n, _kind(sampler), dev, max_minutes, f"--games {label} ({len(chosen):,} games) x --n {n:,}")
+    what = f"--games {label} ({len(chosen):,} games) x --n {n:,}"
+    check_duration(len(chosen) * n, _kind(sampler), dev, max_minutes, what)
+    check_memory(len(chosen) * n, what)
     sim = _simulator(sampler, workdir)
     drives = load_nfl_table(workdir, "drives")
     report = evaluate_games(sim.sampler, chosen, drives, rules=None if rule_set.name == "nfl" else rule_set, n=n,

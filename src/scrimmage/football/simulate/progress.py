@@ -10,7 +10,8 @@
   5,101 on one thread of this project's 2-core machine), a trained play head 500 (its network
   costs about 10x); a GPU is taken as 10x either. No pilot batch: the estimate needs nothing
   loaded, so the refusal comes before any work. It names the estimate and the override
-  (``--max-minutes N``, 0: no limit).
+  (``--max-minutes N``, 0: no limit). :func:`check_memory` refuses, as early, a request whose kept
+  results (:data:`RESULT_BYTES` a game) would need over half of the machine's memory.
 * :class:`StderrProgress` renders the calls: a rich progress bar (fraction done, ETA) when stderr
   is a terminal, otherwise one line every ``interval`` seconds (default 10;
   ``SCRIMMAGE_PROGRESS_INTERVAL`` overrides it) and a last one when done, e.g.
@@ -84,6 +85,30 @@ def check_duration(games: int, kind: str, device: Any = "cpu", max_minutes: floa
             f"{rate:,.0f} games/s of the {name} on {dev}), over the limit of --max-minutes {limit:g}; lower the count, "
             f"or allow it with --max-minutes {needed} (0: no limit)")
     return seconds
+
+
+#: Bytes each simulated game's result holds in memory (scores, team stats and drive outcomes as int64).
+RESULT_BYTES = 230
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes (``None`` where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(games: int, what: str = "", memory: int | None = None) -> None:
+    """Refuse keeping ``games`` results (:data:`RESULT_BYTES` each) when they need over half of this machine's
+    memory: an ArgumentError with the figures, before anything is simulated (a time override cannot help)."""
+    memory = physical_memory() if memory is None else memory
+    need = games * RESULT_BYTES
+    if memory is not None and need > memory // 2:
+        raise ArgumentError(
+            f"{what + ': ' if what else ''}{games:,} simulated games keep about {need / 2**30:,.1f} GiB of results in "
+            f"memory, over half of this machine's {memory / 2**30:,.1f} GiB; lower the count (at most about "
+            f"{memory // 2 // RESULT_BYTES:,} games here), or run several smaller requests with different --seed")
 
 
 def _interval() -> float:
@@ -192,5 +217,17 @@ def notify(progress: ProgressCallback | None, done: int, total: int) -> None:
         progress(done, total)
 
 
-__all__ = ["DEFAULT_MAX_MINUTES", "GAMES_PER_SECOND", "ProgressCallback", "StderrProgress", "check_duration",
-           "check_max_minutes", "format_seconds", "games_per_second", "notify"]
+__all__ = [
+    "DEFAULT_MAX_MINUTES",
+    "GAMES_PER_SECOND",
+    "RESULT_BYTES",
+    "ProgressCallback",
+    "StderrProgress",
+    "check_duration",
+    "check_max_minutes",
+    "check_memory",
+    "format_seconds",
+    "games_per_second",
+    "notify",
+    "physical_memory",
+]
