@@ -67,10 +67,10 @@ def simulate(
     model: str = typer.Argument("empirical", metavar="[MODEL]",
                                 help="'empirical' (fitted from the ingested tables), or a run id / .ckpt with a play head."),
     model_option: str | None = typer.Option(None, "--model", help="The same as MODEL."),
-    home: str | None = typer.Option(None, "--home", help="Home team code, e.g. KC."),
+    home: str | None = typer.Option(None, "--home", help="Home team code, e.g. KC (one the data holds; the error lists them)."),
     away: str | None = typer.Option(None, "--away", help="Away team code, e.g. BUF."),
-    season: int | None = typer.Option(None, "--season", help="Season whose team form to use, e.g. 2019."),
-    week: int | None = typer.Option(None, "--week", help="Regular-season week: form entering it (default: after the season)."),
+    season: int | None = typer.Option(None, "--season", help="Season whose team form to use, e.g. 2019 (one the data holds; the error lists them)."),
+    week: int | None = typer.Option(None, "--week", help="Regular-season week 1-17: form entering it (default: after the season)."),
     n: int | None = typer.Option(None, "--n", help="Games to simulate (per real game with --games), 1-1,000,000,000 "
                                  "[default: 10000; seasons with --from-week: 1000]; see --max-minutes."),
     spread: float | None = typer.Option(None, "--spread", help="Home spread, negative when home is favoured (e.g. -3.5); "
