@@ -176,7 +176,7 @@ EARLY = [
     Case("from-state-json-infinity", sim("--from-state", '{"quarter": 4, "clock": 60, "offense": "home", "yardline": 25, '
                                          '"down": -Infinity}'), "-Infinity is not a number a situation can hold"),
     Case("from-state-json-1e400", sim("--from-state", '{"quarter": 4, "clock": 1e400, "offense": "home", "yardline": 25}'),
-         "--from-state: clock inf must be a finite number (seconds (0-900)"),
+         "--from-state: clock 1e400 is not a finite number (seconds (0-900) or \"M:SS\")"),
     Case("from-state-json-21-digit-score", sim("--from-state", '{"quarter": 4, "clock": 60, "offense": "home", '
                                                '"yardline": 25, "home_score": 123456789012345678901}'),
          "--from-state: home_score a 21-digit number is out of range (0-200)"),

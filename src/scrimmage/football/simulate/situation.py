@@ -299,7 +299,7 @@ def _scores(found: dict[str, Any], offense: str, source: str) -> tuple[int, int,
 
 def _from_json(source: str, home: str | None, away: str | None) -> Situation:
     try:
-        data = json.loads(source, parse_constant=_no_constant)
+        data = json.loads(source, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise _bad_json(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
     except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits
@@ -320,7 +320,7 @@ def _from_json(source: str, home: str | None, away: str | None) -> Situation:
         quarter = int(quarter.strip()[-1])
     quarter = _int(quarter, "quarter", "1-4 or \"OT\"")
     clock = data["clock"]
-    if isinstance(clock, str):
+    if isinstance(clock, str) and not isinstance(clock, _Overflow):
         m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", clock)
         if not m:
             raise _bad_json(f"clock {clock!r} must be \"M:SS\" or seconds")
@@ -343,7 +343,7 @@ def _from_json(source: str, home: str | None, away: str | None) -> Situation:
         if "yardline" not in data:
             raise _bad_json("the JSON has no 'yardline' (yards from the offense's own goal line, 1-99, or \"own 25\" / \"opp 30\")")
         yardline = data["yardline"]
-        if isinstance(yardline, str):
+        if isinstance(yardline, str) and not isinstance(yardline, _Overflow):
             m = re.fullmatch(r"\s*(own|opp)\s+(\d+)\s*", yardline.lower())
             if not m:
                 raise _bad_json(f"yardline {yardline!r} must be a number 1-99 or \"own 25\" / \"opp 30\"")
@@ -363,6 +363,15 @@ def _from_json(source: str, home: str | None, away: str | None) -> Situation:
                               opening_receiver=receiver), JSON_EXAMPLE)
 
 
+class _Overflow(str):
+    """A JSON number too large for a float (``1e400``), kept as its text so the error can show it."""
+
+
+def _finite_float(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) else _Overflow(text)
+
+
 def _no_constant(name: str) -> Any:
     raise _bad_json(f"{name} is not a number a situation can hold; every value must be finite")
 
@@ -370,6 +379,8 @@ def _no_constant(name: str) -> Any:
 def _int(value: Any, key: str, expected: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _bad_json(f"{key} {value!r} must be {expected}")
+    if isinstance(value, _Overflow):
+        raise _bad_json(f"{key} {value} is not a finite number ({expected})")
     if isinstance(value, int):
         number: float = value
     else:
