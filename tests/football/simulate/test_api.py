@@ -80,11 +80,11 @@ def test_a_progress_callback_hears_increasing_counts_ending_at_the_total(empiric
     monkeypatch.setattr(api, "BATCH", 100)  # batches of 100 games, so 250 games report three times
     heard: list[tuple[int, int]] = []
     r = api.matchup("KC", "BUF", 2019, sampler=sim, workdir=workdir, n=250, progress=lambda d, t: heard.append((d, t)))
-    assert heard == [(100, 250), (200, 250), (250, 250)] and r.result.n_games == 250 and r.summary["n_games"] == 250
+    assert heard == [(0, 250), (100, 250), (200, 250), (250, 250)] and r.result.n_games == 250 and r.summary["n_games"] == 250
     heard.clear()
     api.from_state("KC", "BUF", 2019, "Q4 2:00 home ball at own 25", sampler=sim, workdir=workdir, n=150,
                    progress=lambda d, t: heard.append((d, t)))
-    assert heard == [(100, 150), (150, 150)]
+    assert heard == [(0, 150), (100, 150), (150, 150)]
     heard.clear()
     api.season(2019, 17, sampler=sim, workdir=workdir, n=3, progress=lambda d, t: heard.append((d, t)))
     counts = [d for d, _ in heard]

@@ -105,6 +105,7 @@ def _simulate(sampler: Any, chosen: Any, context: dict[str, torch.Tensor], rows:
     from scrimmage.football.simulate.rules import NFLRules
 
     total, done = len(chosen) * n, 0
+    progress(0, total)
     for (season, kind), part in chosen.reset_index(drop=True).groupby(["season", "season_type"], sort=False):
         index = part.index.to_numpy()
         ctx = {k: v[torch.from_numpy(index)] for k, v in context.items()}

@@ -188,12 +188,14 @@ def _check_common(n: Any, seed: Any, max_minutes: Any, spread: Any = None, total
 
 def _batched(run: Callable[[int, int], Any], n: int, progress: Progress | None) -> Any:
     """``run(count, k)`` (batch ``k`` of ``count`` games) over ``n`` games in batches of :data:`BATCH`,
-    joined into one result; ``progress`` hears the games done after each batch."""
+    joined into one result; ``progress`` hears 0 before the first batch and the games done after each."""
     import torch
 
     from scrimmage.football.simulate.engine import SimulationResult
 
     results, done = [], 0
+    if progress is not None:
+        progress(0, n)  # the clock of an ETA starts here, after the sampler is loaded
     for k, lo in enumerate(range(0, n, BATCH)):
         results.append(run(min(BATCH, n - lo), k))
         done += results[-1].n_games
@@ -646,6 +648,8 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
     rule_set = _nfl_rules(rule_set, season)
     per_call = max(1, min(n, SEASON_BATCH // len(home)))
     margins, seconds = [], 0.0
+    if progress is not None:
+        progress(0, n * len(home))
     for k, lo in enumerate(range(0, n, per_call)):  # all remaining games in one batch per chunk of simulations
         result = simulate(s, rule_set, home, away, n=min(per_call, n - lo), device=dev, context=context, seed=seed + k)
         margins.append(result.margin.numpy().reshape(len(home), -1))  # games are ordered matchup by matchup

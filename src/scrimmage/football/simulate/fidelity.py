@@ -145,6 +145,8 @@ def evaluate_games(
         groups.setdefault(r.key() if hasattr(r, "key") else id(r), []).append(i)
     per_chunk = max(1, max_batch // n)
     total, done = len(games) * n, 0
+    if progress is not None:
+        progress(0, total)
     results: list[SimulationResult] = []
     order: list[int] = []
     for rows in groups.values():

@@ -1,8 +1,9 @@
 """Progress and time limits of long simulations: the callback protocol, the estimate that refuses the absurd, and a renderer.
 
 * A **progress callback** is ``progress(done, total)``: the simulator's Python API
-  (:mod:`.api`) calls it after every batch of simulated games with the games done so far
-  (increasing, ending at ``total``). The API never prints; the CLI renders the calls.
+  (:mod:`.api`) calls it with 0 when the simulation starts (the sampler loaded) and after every
+  batch of simulated games with the games done so far (increasing, ending at ``total``). The API
+  never prints; the CLI renders the calls.
 * :func:`check_duration` refuses, before anything is loaded or simulated, a request whose
   estimated time is over ``max_minutes`` (default :data:`DEFAULT_MAX_MINUTES`; ``None`` or 0: no
   limit). The estimate is ``games / rate`` from the documented rates in :data:`GAMES_PER_SECOND`:
