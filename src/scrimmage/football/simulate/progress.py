@@ -8,8 +8,9 @@
   estimated time is over ``max_minutes`` (default :data:`DEFAULT_MAX_MINUTES`; ``None`` or 0: no
   limit). The estimate is ``games / rate`` from the documented rates in :data:`GAMES_PER_SECOND`:
   the empirical sampler 5,000 games/s on a CPU (``benchmarks/simulate_throughput.py`` measured
-  5,101 on one thread of this project's 2-core machine), a trained play head 500 (its network
-  costs about 10x); a GPU is taken as 10x either. No pilot batch: the estimate needs nothing
+  5,101 on one thread of this project's 2-core machine, the README 5,800 on two), a trained play
+  head 500 (the README measures about 1,050 on two threads; half of it leaves room for a slower
+  machine); a GPU is assumed 10x either (not measured here). No pilot batch: the estimate needs nothing
   loaded, so the refusal comes before any work. It names the estimate and the override
   (``--max-minutes N``, 0: no limit). :func:`check_memory` refuses, as early, a request whose kept
   results (:data:`RESULT_BYTES` a game) would need over half of the machine's memory.
