@@ -27,7 +27,13 @@ from pydantic import Field
 
 from scrimmage.errors import ArgumentError
 from scrimmage.football.predictors.pregame import PredictQuery, parse_query, select_games
-from scrimmage.football.simulate.progress import DEFAULT_MAX_MINUTES, ProgressCallback, StderrProgress, check_duration
+from scrimmage.football.simulate.progress import (
+    DEFAULT_MAX_MINUTES,
+    ProgressCallback,
+    StderrProgress,
+    check_duration,
+    check_memory,
+)
 
 if TYPE_CHECKING:
     from scrimmage.export.checkpoint import LoadedModel
@@ -70,8 +76,9 @@ def predict_games(loaded: LoadedModel, workdir: Path, progress: ProgressCallback
     games = load_nfl_table(workdir, "games")
     selected = select_games(games[games["season_type"].isin(loaded.config.data.season_types)], q, loaded.config.data)
     if q.sims:
-        check_duration(len(selected) * q.sims, "model", "cpu", q.max_minutes,
-                       f"--sims {q.sims:,} x {len(selected):,} selected games")
+        what = f"--sims {q.sims:,} x {len(selected):,} selected games"
+        check_duration(len(selected) * q.sims, "model", "cpu", q.max_minutes, what)
+        check_memory(len(selected) * q.sims, what)
     sampler = NeuralPlaySampler.from_checkpoint(loaded, workdir)
     frame = sampler.games.reset_index()
     chosen = select_games(frame, q, loaded.config.data)

@@ -632,6 +632,7 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
                             f"(its last week is {last}); give 1-{last}")
     check_duration(len(remaining) * n, _kind(sampler), dev, max_minutes,
                    f"{len(remaining):,} games left x --n {n:,}")
+    check_memory(len(remaining) * n, f"{len(remaining):,} games left x --n {n:,}", per_game=8)  # margins kept
     sim = _simulator(sampler, workdir)
     home, away = remaining["home_team"].astype(str).tolist(), remaining["away_team"].astype(str).tolist()
     for code in sorted(set(home) | set(away)):

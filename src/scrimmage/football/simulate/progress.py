@@ -101,16 +101,16 @@ def physical_memory() -> int | None:
         return None
 
 
-def check_memory(games: int, what: str = "", memory: int | None = None) -> None:
-    """Refuse keeping ``games`` results (:data:`RESULT_BYTES` each) when they need over half of this machine's
+def check_memory(games: int, what: str = "", memory: int | None = None, per_game: int = RESULT_BYTES) -> None:
+    """Refuse keeping ``games`` results (``per_game`` bytes each) when they need over half of this machine's
     memory: an ArgumentError with the figures, before anything is simulated (a time override cannot help)."""
     memory = physical_memory() if memory is None else memory
-    need = games * RESULT_BYTES
+    need = games * per_game
     if memory is not None and need > memory // 2:
         raise ArgumentError(
             f"{what + ': ' if what else ''}{games:,} simulated games keep about {need / 2**30:,.1f} GiB of results in "
             f"memory, over half of this machine's {memory / 2**30:,.1f} GiB; lower the count (at most about "
-            f"{memory // 2 // RESULT_BYTES:,} games here), or run several smaller requests with different --seed")
+            f"{memory // 2 // per_game:,} games here), or run several smaller requests with different --seed")
 
 
 def _interval() -> float:
