@@ -60,6 +60,24 @@ def validate(*overrides: str) -> list[str]:
 
 
 DATA = "data: {name: nfl-pregame}\n"
+MATCHUP = ["--home", "KC", "--away", "BUF", "--season", "2019"]
+
+
+def cfb(*args: str) -> list[str]:
+    """``data cfb`` on a copy of two sample games (made in the scratch folder by :func:`mini_cfb`)."""
+    return ["data", "cfb", "--source", "{tmp}/cfb/pbp", "--games", "{tmp}/cfb/win_loss.csv", "--lines",
+            "{tmp}/cfb/betting_lines.csv", *args]
+
+
+def mini_cfb(tmp: Path) -> None:
+    from tests.football.cfb.conftest import make_mini
+
+    make_mini(tmp / "cfb")
+
+
+def sim(*args: str) -> list[str]:
+    """A ``simulate`` matchup with ``args`` added."""
+    return ["simulate", *MATCHUP, *args]
 
 # --- inputs rejected before anything is read or written (no data needed) -------------------------------
 EARLY = [
@@ -130,6 +148,57 @@ EARLY = [
     Case("data-lines-missing", ["data", "nfl", "--lines", "{tmp}/absent.csv"], "absent.csv"),
     Case("data-source-missing", ["data", "nfl", "--source", "{tmp}/nowhere"], "nowhere"),
     Case("unknown-cli-option", ["train", str(RECIPE), "--epochs", "3"], "No such option"),
+    # simulate: every number checked (finite, in its documented range) before any data or sampler is read
+    Case("simulate-spread-nan", sim("--spread", "nan"), "--spread must be a finite number of points from -100 to 100, got nan"),
+    Case("simulate-spread-inf", sim("--spread", "inf"), "--spread must be a finite number"),
+    Case("simulate-spread-out-of-range", sim("--spread", "-250"), "--spread must be -100 to 100 points, got -250"),
+    Case("simulate-total-negative", sim("--total", "-5"), "--total must be above 0 and at most 200 points, got -5"),
+    Case("simulate-total-zero", sim("--total", "0"), "--total must be above 0 and at most 200 points, got 0"),
+    Case("simulate-total-nan", sim("--total", "nan"), "--total must be a finite number of points above 0 to 200, got nan"),
+    Case("simulate-n-zero", sim("--n", "0"), "--n must be at least 1 (range 1-1,000,000,000), got 0"),
+    Case("simulate-n-huge", sim("--n", "10000000000"), "--n must be at most 1,000,000,000 (range 1-1,000,000,000), got "
+         "10,000,000,000"),
+    Case("simulate-seed-huge", sim("--seed", "123456789012345678901"), "--seed must be at most 4,294,967,295 (range "
+         "0-4,294,967,295), got 123,456,789,012,345,678,901"),
+    Case("simulate-seed-negative", sim("--seed", "-1"), "--seed must be at least 0"),
+    Case("simulate-max-minutes-negative", sim("--max-minutes", "-1"), "--max-minutes must be a finite number of "
+         "minutes above 0 (0: no limit), got -1.0"),
+    Case("simulate-max-minutes-nan", sim("--max-minutes", "nan"), "--max-minutes must be a finite number"),
+    Case("simulate-absurd-n-refused", sim("--n", "1000000000"), "--n 1,000,000,000: 1,000,000,000 games would take "
+         "about 2.3 days (at the documented 5,000 games/s of the empirical sampler on cpu), over the limit of "
+         "--max-minutes 60; lower the count, or allow it with --max-minutes 3334"),
+    Case("simulate-absurd-with-a-small-limit", sim("--n", "2000000", "--max-minutes", "1"), "would take about 7 min"),
+    Case("simulate-week-out-of-range", sim("--week", "99999999999999999999"), "--week must be a regular-season week 1-17"),
+    Case("simulate-from-week-out-of-range", ["simulate", "--season", "2019", "--from-week", "-3"], "--from-week must be a "
+         "regular-season week 1-17, got -3"),
+    Case("from-state-json-nan", sim("--from-state", '{"quarter": 4, "clock": NaN, "offense": "home", "yardline": 25}'),
+         "--from-state: NaN is not a number a situation can hold; every value must be finite"),
+    Case("from-state-json-infinity", sim("--from-state", '{"quarter": 4, "clock": 60, "offense": "home", "yardline": 25, '
+                                         '"down": -Infinity}'), "-Infinity is not a number a situation can hold"),
+    Case("from-state-json-1e400", sim("--from-state", '{"quarter": 4, "clock": 1e400, "offense": "home", "yardline": 25}'),
+         "--from-state: clock 1e400 is not a finite number (seconds (0-900) or \"M:SS\")"),
+    Case("from-state-json-21-digit-score", sim("--from-state", '{"quarter": 4, "clock": 60, "offense": "home", '
+                                               '"yardline": 25, "home_score": 123456789012345678901}'),
+         "--from-state: home_score a 21-digit number is out of range (0-200)"),
+    Case("from-state-json-score-too-high", sim("--from-state", '{"quarter": 4, "clock": 60, "offense": "home", '
+                                               '"yardline": 25, "away_score": 999}'), "scores must be 0-200"),
+    Case("from-state-json-fraction", sim("--from-state", '{"quarter": 4, "clock": 60.5, "offense": "home", "yardline": 25}'),
+         "clock 60.5 must be a whole number"),
+    Case("from-state-json-array", sim("--from-state", '[4, 120, "home"]'), "--from-state: the JSON form must be an "
+         "object {...}, got a JSON array"),
+    Case("from-state-json-number", sim("--from-state", "42"), "the JSON form must be an object {...}, got a JSON number"),
+    Case("from-state-json-string", sim("--from-state", '"Q4 2:00 home ball at own 25"'), "got a JSON string"),
+    Case("from-state-text-21-digit-score", sim("--from-state", "Q4 2:00 home ball at own 25, home 123456789012345678901 "
+                                               "away 3"), "points must be 0-200, got a 21-digit number"),
+    Case("from-state-text-huge-margin", sim("--from-state", "Q4 2:00 home ball at own 25, down 5000"),
+         "points must be 0-200, got 5000"),
+    Case("from-state-text-huge-yard-line", sim("--from-state", "Q4 2:00 home ball at own 99999999999"),
+         "yard line 'own 99999999999' must be own 1-50 or opp 1-50"),
+    Case("plot-folder-missing", sim("--plot", "{tmp}/no/such/margin.png"), "does not exist"),
+    Case("plot-suffix-unknown", sim("--plot", "{tmp}/margin.jpg"), "must end in .png, .pdf or .svg (got '.jpg')"),
+    Case("plot-is-a-folder", sim("--plot", "{tmp}"), "that is a folder"),
+    Case("cfb-book-not-in-the-lines", cfb("--books", "FanDuel,espn bet"), "--books names 'FanDuel', 'espn bet' (did you "
+         "mean 'ESPN Bet'?), not in betting_lines.csv; the books it quotes: Bovada, DraftKings, ESPN Bet", setup=mini_cfb),
 ]
 
 

@@ -108,3 +108,26 @@ def test_cuda_unavailable(empirical):
 def test_missing_data_says_to_ingest(tmp_path):
     res = run(tmp_path / "empty", "--home", "KC", "--away", "BUF", "--season", "2019")
     assert res.exit_code == 2 and "scrimmage data nfl" in res.output and "Traceback" not in res.output
+
+
+def test_without_a_terminal_progress_lines_go_to_stderr_and_json_stays_one_line(empirical, monkeypatch):
+    from scrimmage.football.simulate import api
+
+    _, _, workdir = empirical
+    monkeypatch.setattr(api, "BATCH", 100)
+    monkeypatch.setenv("SCRIMMAGE_PROGRESS_INTERVAL", "0")  # a line per batch (the default is every 10 s)
+    res = run(workdir, "--home", "KC", "--away", "BUF", "--season", "2019", "--n", "300", "--json")
+    assert res.exit_code == 0, res.output
+    assert "simulated 100 of 300 games (33%)" in res.stderr and "s left" in res.stderr
+    assert "simulated 300 of 300 games (100%) in " in res.stderr
+    assert len(res.stdout.strip().splitlines()) == 1 and last_json(res)["n"] == 300
+
+
+def test_an_absurd_request_is_refused_fast_with_the_estimate(empirical):
+    import time
+
+    _, _, workdir = empirical
+    start = time.perf_counter()
+    res = run(workdir, "--games", "all", "--n", "100000")
+    assert res.exit_code == 2 and "would take about" in " ".join(res.output.split())
+    assert "--max-minutes" in res.output and time.perf_counter() - start < 5

@@ -72,3 +72,34 @@ def test_bad_arguments_fail_before_any_sampler_is_loaded(empirical, monkeypatch,
     monkeypatch.setattr(api, "load", no_loading)
     with pytest.raises(ArgumentError, match=message):
         call(workdir)
+
+
+def test_a_progress_callback_hears_increasing_counts_ending_at_the_total(empirical, monkeypatch):
+    _, _, workdir = empirical
+    sim = api.load("empirical", workdir)
+    monkeypatch.setattr(api, "BATCH", 100)  # batches of 100 games, so 250 games report three times
+    heard: list[tuple[int, int]] = []
+    r = api.matchup("KC", "BUF", 2019, sampler=sim, workdir=workdir, n=250, progress=lambda d, t: heard.append((d, t)))
+    assert heard == [(0, 250), (100, 250), (200, 250), (250, 250)] and r.result.n_games == 250 and r.summary["n_games"] == 250
+    heard.clear()
+    api.from_state("KC", "BUF", 2019, "Q4 2:00 home ball at own 25", sampler=sim, workdir=workdir, n=150,
+                   progress=lambda d, t: heard.append((d, t)))
+    assert heard == [(0, 150), (100, 150), (150, 150)]
+    heard.clear()
+    api.season(2019, 17, sampler=sim, workdir=workdir, n=3, progress=lambda d, t: heard.append((d, t)))
+    counts = [d for d, _ in heard]
+    assert counts == sorted(set(counts)) and heard[-1][0] == heard[-1][1] > 0
+    heard.clear()
+    fid = api.fidelity("2019", sampler=sim, workdir=workdir, n=2, progress=lambda d, t: heard.append((d, t)))
+    assert heard[-1] == (fid.n_games * 2, fid.n_games * 2) and [d for d, _ in heard] == sorted({d for d, _ in heard})
+
+
+def test_an_absurd_request_is_refused_before_the_sampler_loads(empirical, monkeypatch):
+    _, _, workdir = empirical
+    monkeypatch.setattr(api, "load", lambda *a, **k: pytest.fail("the sampler was loaded"))
+    with pytest.raises(ArgumentError, match=r"--games test \(\d+ games\) x --n 1,000,000: .* games would take about"):
+        api.fidelity("test", workdir=workdir, n=1_000_000)
+    with pytest.raises(ArgumentError, match="--n 1,000,000,000: 1,000,000,000 games would take about 2.3 days"):
+        api.matchup("KC", "BUF", 2019, workdir=workdir, n=1_000_000_000)
+    with pytest.raises(ArgumentError, match="--spread must be a finite number"):
+        api.matchup("KC", "BUF", 2019, workdir=workdir, spread=float("nan"))

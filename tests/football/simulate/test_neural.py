@@ -237,11 +237,22 @@ def test_predict_gives_the_pregame_projection_and_the_simulated_distribution(tra
         assert row["margin"] == pytest.approx(row["home_points"] - row["away_points"], abs=1e-4)
         assert 0 <= row["home_win_prob"] <= 1 and 0 <= row["sim_home_win"] <= 1 and row["sim_margin_sd"] > 0
         assert {"home_score", "away_score"} <= set(row)  # played games come with their result
+    # no terminal here: the simulation's progress is a line on stderr, stdout keeps its one JSON line
+    assert f"simulated {len(rows) * 50:,} of {len(rows) * 50:,} games (100%) in " in res.stderr
+    assert len(res.stdout.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--season", "2018", "--sims", "-1"], "--sims"),
     (["--season", "2018", "--sims", "many"], "--sims"),
+    (["--season", "2018", "--sims", "nan"], "--sims"),
+    (["--season", "2018", "--sims", "100001"], "--sims: input should be less than or equal to 100000"),
+    (["--season", "2018", "--sims", "100000"], "games would take about"),  # refused before the sampler is built
+    (["--season", "2018", "--sims", "5000", "--max-minutes", "1"], "over the limit of --max-minutes 1"),
+    (["--season", "2018", "--max-minutes", "nan"], "--max-minutes"),
+    (["--season", "2018", "--max-minutes", "-2"], "--max-minutes: input should be greater than or equal to 0"),
+    (["--season", "2018", "--seed", "123456789012345678901"], "--seed: input should be less than or equal to 4294967295"),
+    (["--season", "2018", "--progress", "yes"], "unknown option --progress"),
     (["--games", "fixtures.csv"], "not supported for the hierarchical model"),
     (["--season", "1999"], "season 1999 is not in the data"),
     (["--season", "2018", "--weeks", "3"], "Did you mean --week"),
@@ -308,3 +319,12 @@ def test_strength_of_the_day_is_calibrated_to_a_target_margin_variance(sampler):
         assert wide >= 0.0 and wide == s.latent_sd and wide == wide
     finally:
         s.latent_sd = kept
+
+
+def test_a_college_run_does_not_simulate(tmp_path):
+    """A run trained on cfb-games given as the simulator's model: a clear ArgumentError, before anything is loaded."""
+    cfg = SimpleNamespace(task=SimpleNamespace(name="nfl-hierarchical"), data=SimpleNamespace(name="cfb-games"))
+    loaded = SimpleNamespace(config=cfg, path=tmp_path / "cfb.ckpt")
+    with pytest.raises(ArgumentError, match="is a college run \\(data cfb-games\\); college runs do not simulate"):
+        NeuralPlaySampler.from_checkpoint(loaded, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -71,7 +71,7 @@ def test_json_form():
     ("Q4 2:00 home ball at own 25, home 3", "gives the home score only"),
     ("Q4 2:00 home ball at own 25, home 3 away 10, up 7", "does not match the margin"),
     ("{bad json", "not valid JSON"),
-    ("[1, 2]", "could not read"),
+    ("[1, 2]", "the JSON form must be an object {...}, got a JSON array"),
     ('{"quarter": 4, "clock": 120}', "no 'offense'"),
     ('{"quarter": 4, "clock": 120, "offense": "home", "yardline": 25, "extra": 1}', "unknown key(s) extra"),
     ('{"quarter": 6, "clock": 120, "offense": "home", "yardline": 25}', "quarter 6 must be 1-4 or OT"),
@@ -79,7 +79,7 @@ def test_json_form():
     ('{"quarter": 4, "clock": 120, "offense": "left", "yardline": 25}', "offense 'left'"),
     ('{"quarter": 4, "clock": 120, "offense": "home", "yardline": 100}', "yardline 100 must be 1-99"),
     ('{"quarter": 4, "clock": 120, "offense": "home", "yardline": 25, "down": 0}', "down 0 must be 1-4"),
-    ('{"quarter": 4, "clock": 120, "offense": "home", "yardline": 25, "home_score": -3}', "scores must be 0 or more"),
+    ('{"quarter": 4, "clock": 120, "offense": "home", "yardline": 25, "home_score": -3}', "scores must be 0-200 (home -3, away 0)"),
     ('{"quarter": 4, "clock": 120, "offense": "home", "yardline": 25, "down": 2.5}', "whole number"),
 ])
 def test_bad_situations_name_the_part(text, message):

@@ -28,7 +28,7 @@ import pandas as pd
 
 from scrimmage.errors import DataError
 from scrimmage.football.cfb import quality, source
-from scrimmage.football.cfb.lines import BOOK_PRIORITY, join_cfb_lines, read_cfb_lines
+from scrimmage.football.cfb.lines import BOOK_PRIORITY, check_books, join_cfb_lines, read_cfb_lines
 from scrimmage.football.cfb.parse import parse_game
 from scrimmage.football.common import schemas
 from scrimmage.football.common.store import TableStore
@@ -143,6 +143,8 @@ def ingest_cfb(
     entries, games_rows, repeated = source.read_games(games_file)
     parsed_lines = read_cfb_lines(Path(lines)) if lines is not None else None
     books = tuple(books)
+    if parsed_lines is not None and books != tuple(BOOK_PRIORITY):
+        check_books(books, parsed_lines, Path(lines))
     fp = {
         "parser_version": PARSER_VERSION, "league": LEAGUE,
         "source": source.source_fingerprint(Path(source_dir), files),

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scrimmage.errors import DataError
+from scrimmage.errors import ArgumentError, DataError
 from scrimmage.football.cfb.source import read_csv_rows
 
 BOOK_PRIORITY: tuple[str, ...] = ("ESPN Bet", "DraftKings", "Bovada")
@@ -58,6 +58,23 @@ def read_cfb_lines(path: Path) -> pd.DataFrame:
             f"OverUnder; pass {LAYOUT}"
         )
     return out
+
+
+def check_books(books: tuple[str, ...], lines: pd.DataFrame, path: Path) -> None:
+    """A book order the caller chose (``--books``) names only books the lines file quotes; else an
+    ArgumentError listing the file's books (never a silent fallback to the others)."""
+    import difflib
+
+    held = sorted(set(lines["book"]) - {""})
+    missing = [b for b in books if b not in held]
+    if not missing:
+        return
+    hints = []
+    for book in missing:
+        close = [h for h in held if h.lower() == book.lower()] or difflib.get_close_matches(book, held, n=1)
+        hints.append(f"'{book}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    raise ArgumentError(f"--books names {', '.join(hints)}, not in {path.name}; the books it quotes: "
+                        f"{', '.join(held) or 'none'}")
 
 
 def choose_lines(lines: pd.DataFrame, priority: tuple[str, ...] = BOOK_PRIORITY) -> pd.DataFrame:

@@ -22,6 +22,13 @@ Five modes:
 * ``scrimmage simulate [MODEL] --game 2019091500 --after-play 80``: continue a real game from its
   state after its 80th play (the live projection) beside its real final score.
 
+Progress: a bar (fraction done, ETA) on stderr when it is a terminal, else a line such as ``simulated
+12,000 of 50,000 games (24%), 40 s left`` every 10 s (``SCRIMMAGE_PROGRESS_INTERVAL``) and one at
+the end; stdout is untouched (``--json`` stays one JSON line). Every number is checked before any
+work (``--n`` 1-1,000,000,000, ``--seed`` 0-2^32-1, ``--spread`` -100..100, ``--total`` above 0 up to
+200, finite), and a request estimated over ``--max-minutes`` (default 60) is refused with the
+estimate (:mod:`~scrimmage.football.simulate.progress`).
+
 ``--plot margin.png`` (matchup, ``--from-state`` and ``--after-play``) draws the simulated margin
 distribution with the mean and the ``--spread`` marked (:mod:`~scrimmage.football.simulate.plot`;
 PNG, PDF or SVG, written atomically).
@@ -49,6 +56,7 @@ from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.errors import ArgumentError
+from scrimmage.football.simulate.progress import StderrProgress, check_max_minutes
 
 QUANTILE_KEYS = ("q05", "q10", "q25", "q50", "q75", "q90", "q95")
 
@@ -59,23 +67,31 @@ def simulate(
     model: str = typer.Argument("empirical", metavar="[MODEL]",
                                 help="'empirical' (fitted from the ingested tables), or a run id / .ckpt with a play head."),
     model_option: str | None = typer.Option(None, "--model", help="The same as MODEL."),
-    home: str | None = typer.Option(None, "--home", help="Home team code, e.g. KC."),
+    home: str | None = typer.Option(None, "--home", help="Home team code, e.g. KC (one the data holds; the error lists them)."),
     away: str | None = typer.Option(None, "--away", help="Away team code, e.g. BUF."),
-    season: int | None = typer.Option(None, "--season", help="Season whose team form to use, e.g. 2019."),
-    week: int | None = typer.Option(None, "--week", help="Regular-season week: form entering it (default: after the season)."),
-    n: int | None = typer.Option(None, "--n", help="Games to simulate (per real game with --games) [default: 10000; "
-                                 "seasons with --from-week: 1000]."),
-    spread: float | None = typer.Option(None, "--spread", help="Home spread, negative when home is favoured (e.g. -3.5)."),
-    total: float | None = typer.Option(None, "--total", help="Total-points line (e.g. 51)."),
+    season: int | None = typer.Option(None, "--season", help="Season whose team form to use, e.g. 2019 (one the data holds; the error lists them)."),
+    week: int | None = typer.Option(None, "--week", help="Regular-season week 1-17: form entering it (default: after the season)."),
+    n: int | None = typer.Option(None, "--n", help="Games to simulate (per real game with --games), 1-1,000,000,000 "
+                                 "[default: 10000; seasons with --from-week: 1000]; see --max-minutes."),
+    spread: float | None = typer.Option(None, "--spread", help="Home spread, negative when home is favoured (e.g. -3.5); "
+                                        "finite, -100 to 100."),
+    total: float | None = typer.Option(None, "--total", help="Total-points line (e.g. 51); finite, above 0 and at most 200."),
     games: str | None = typer.Option(None, "--games", help="Simulate every game of: test, val, train, all, 2019 or 2015-2016."),
     from_state: str | None = typer.Option(None, "--from-state", help="Simulate the matchup from an in-game situation, e.g. "
-                                          "'Q4 2:00, home ball at own 25, down 3' (or a JSON object)."),
+                                          "'Q4 2:00, home ball at own 25, down 3' (or a JSON object); quarter Q1-Q4 or "
+                                          "OT, clock 0:00-15:00, down 1-4, distance 1-99, yard line own 1-50 / opp 1-50 "
+                                          "(JSON: 1-99), scores 0-200."),
     from_week: int | None = typer.Option(None, "--from-week", help="With --season: project the season, real results before "
                                          "this week (1-17), the rest simulated."),
     game: str | None = typer.Option(None, "--game", help="A real game id (e.g. 2019091500) to continue; with --after-play."),
-    after_play: int | None = typer.Option(None, "--after-play", help="With --game: continue from the state after this many plays."),
-    plot: Path | None = typer.Option(None, "--plot", help="Draw the simulated margin distribution to this .png/.pdf/.svg file."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the random generator."),
+    after_play: int | None = typer.Option(None, "--after-play", help="With --game: continue from the state after this many "
+                                          "plays (0 to the game's plays - 1; 0 = from the kickoff)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Draw the simulated margin distribution to this .png/.pdf/.svg "
+                                     "file (its folder must exist and be writable; checked before simulating)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random generator, 0 to 4294967295 (2^32 - 1)."),
+    max_minutes: float = typer.Option(60.0, "--max-minutes", help="Refuse a request estimated (from the documented "
+                                      "games/s: 5,000 empirical, 500 with a play head, x10 on cuda) to take longer "
+                                      "than this many minutes; 0 = no limit."),
     rules: str = typer.Option("nfl", "--rules", help="Rule set: nfl or ncaa."),
     device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
@@ -91,29 +107,40 @@ def simulate(
         raise ArgumentError(f"MODEL '{model}' and --model '{model_option}' disagree; give one of them")
     chosen = model_option or model
     n = n if n is not None else (1000 if from_week is not None else 10000)
-    if n < 1:
-        raise ArgumentError(f"--n must be at least 1, got {n}")
+    api.check_n(n)
+    api.check_seed(seed)
+    api.check_lines(spread, total)
+    check_max_minutes(max_minutes)
     mode = _mode(home, away, season, week, games, spread, total, from_state, from_week, game, after_play, plot)
     api.check_rules(rules)
     dev = api.check_device(device)
     plot_path = _plot_path(plot)
     if mode == "games":
         api.game_set(games)
-    common = {"workdir": root, "n": n, "seed": seed, "rules": rules, "device": dev}
+    with StderrProgress() as progress:
+        common = {"workdir": root, "n": n, "seed": seed, "rules": rules, "device": dev, "progress": progress,
+                  "max_minutes": max_minutes}
+        if mode == "games":
+            result = api.fidelity(games, sampler=chosen, **common)
+        elif mode == "season":
+            result = api.season(season, from_week, sampler=chosen, **common)
+        elif mode == "game":
+            result = api.after_play(game, after_play, sampler=chosen, spread=spread, total=total, **common)
+        elif mode == "from_state":
+            result = api.from_state(home, away, season, from_state, week, sampler=chosen, spread=spread, total=total,
+                                    **common)
+        else:
+            result = api.matchup(home, away, season, week, sampler=chosen, spread=spread, total=total, **common)
     if mode == "games":
-        _print_fidelity(out, api.fidelity(games, sampler=chosen, progress=_progress, **common), dev, json_out)
+        _print_fidelity(out, result, dev, json_out)
     elif mode == "season":
-        _print_season(out, api.season(season, from_week, sampler=chosen, **common), dev, json_out)
+        _print_season(out, result, dev, json_out)
     elif mode == "game":
-        result = api.after_play(game, after_play, sampler=chosen, spread=spread, total=total, **common)
         _print_after_play(out, result, after_play, dev, json_out, plot_path)
     elif mode == "from_state":
-        result = api.from_state(home, away, season, from_state, week, sampler=chosen, spread=spread, total=total,
-                                **common)
         title = f"{result.home} (home) vs {result.away}, {season} form {result.info['form']}"
         _print_situation(out, result, title, dev, json_out, plot_path, spread)
     else:
-        result = api.matchup(home, away, season, week, sampler=chosen, spread=spread, total=total, **common)
         _print_matchup_result(out, result, dev, json_out, plot_path, spread)
 
 
@@ -175,22 +202,6 @@ def _plot_path(plot: Path | None) -> Path | None:
     from scrimmage.football.simulate.plot import check_plot_path
 
     return check_plot_path(plot)
-
-
-def _progress(games: int, n: int) -> Any:
-    from rich.progress import Progress, TextColumn, TimeElapsedColumn
-
-    class _Bar:
-        def __enter__(self) -> None:
-            self.bar = Progress(TextColumn(f"[bold]simulating {games:,} games x {n:,}"), TimeElapsedColumn(),
-                                console=err_console, transient=True)
-            self.bar.__enter__()
-            self.bar.add_task("simulate", total=None)
-
-        def __exit__(self, *exc: Any) -> None:
-            self.bar.__exit__(*exc)
-
-    return _Bar()
 
 
 # --------------------------------------------------------------------------- printing

@@ -6,7 +6,9 @@ over which side receives the opening kickoff, see
 (``--sims`` games from kickoff with the model's play head under the season's NFL rules: mean
 and SD of each side's points, the margin and the total, the home win probability and, where the
 games carry closing lines, cover and over probabilities), beside the real result when the game
-has been played. ``--sims 0`` skips the simulation.
+has been played. ``--sims 0`` skips the simulation. The simulation shows progress on stderr, and a
+request estimated over ``--max-minutes`` (default 60, at the documented 500 games/s of a play
+head) is refused before the sampler is built (:mod:`~scrimmage.football.simulate.progress`).
 
 Selection is the ``nfl-pregame`` predictor's (``--season``, ``--week``, ``--season-type``); the
 features come from the ingested tables by the training's own code. Future fixtures
@@ -25,6 +27,13 @@ from pydantic import Field
 
 from scrimmage.errors import ArgumentError
 from scrimmage.football.predictors.pregame import PredictQuery, parse_query, select_games
+from scrimmage.football.simulate.progress import (
+    DEFAULT_MAX_MINUTES,
+    ProgressCallback,
+    StderrProgress,
+    check_duration,
+    check_memory,
+)
 
 if TYPE_CHECKING:
     from scrimmage.export.checkpoint import LoadedModel
@@ -35,15 +44,28 @@ DATASET = "nfl-games"
 class HierarchicalQuery(PredictQuery):
     """The pregame selection plus how many games to simulate per selected game."""
 
-    sims: int = Field(1000, ge=0, le=100_000, description="Games to simulate per selected game (0 = no simulation).")
-    seed: int = Field(0, ge=0, description="Seed of the simulations.")
+    sims: int = Field(1000, ge=0, le=100_000, description="Games to simulate per selected game, 0-100,000 (0 = no "
+                      "simulation); see --max-minutes.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed of the simulations, 0 to 4294967295 (2^32 - 1).")
+    max_minutes: float = Field(DEFAULT_MAX_MINUTES, ge=0, allow_inf_nan=False,
+                               description="Refuse a --sims request estimated (selected games x --sims at the documented "
+                               "500 games/s of a play head on a CPU) to take longer than this many minutes; 0 = no limit.")
 
 
-def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict[str, Any]]:
-    """One dict per selected game: pregame projection, simulated distribution, real result (see the module docstring)."""
+def predict_games(loaded: LoadedModel, workdir: Path, progress: ProgressCallback | None = None,
+                  **query: Any) -> list[dict[str, Any]]:
+    """One dict per selected game: pregame projection, simulated distribution, real result (see the module docstring).
+
+    ``progress(done, total)`` hears the simulated games after each season's batch; without one the
+    simulation is shown on stderr (:class:`~scrimmage.football.simulate.progress.StderrProgress`: a bar on
+    a terminal, else a line every 10 s), since ``scrimmage predict`` knows no dataset; pass
+    ``progress=lambda done, total: None`` for silence. A ``--sims`` request estimated over
+    ``--max-minutes`` is refused before the sampler is built."""
     from scrimmage.football.nfl.ingest import ensure_nfl_tables, load_nfl_table
     from scrimmage.football.simulate.neural import NeuralPlaySampler
 
+    if progress is not None and not callable(progress):  # `--progress x` typed on the command line
+        query, progress = {**query, "progress": progress}, None
     q = parse_query(query, HierarchicalQuery, DATASET)
     if q.games is not None:
         raise ArgumentError("--games FILE.csv (future fixtures) is not supported for the hierarchical model yet; "
@@ -52,7 +74,11 @@ def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict
     # the selection checked on the games table first (the same games the sampler's frame covers), so a
     # season or week the data lacks fails before the sampler is built
     games = load_nfl_table(workdir, "games")
-    select_games(games[games["season_type"].isin(loaded.config.data.season_types)], q, loaded.config.data)
+    selected = select_games(games[games["season_type"].isin(loaded.config.data.season_types)], q, loaded.config.data)
+    if q.sims:
+        what = f"--sims {q.sims:,} x {len(selected):,} selected games"
+        check_duration(len(selected) * q.sims, "model", "cpu", q.max_minutes, what)
+        check_memory(len(selected) * q.sims, what)
     sampler = NeuralPlaySampler.from_checkpoint(loaded, workdir)
     frame = sampler.games.reset_index()
     chosen = select_games(frame, q, loaded.config.data)
@@ -72,20 +98,28 @@ def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict
         }
         rows.append(row | _lines(real) | _result(real))
     if q.sims:
-        _simulate(sampler, chosen, context, rows, q.sims, q.seed)
+        if progress is None:
+            with StderrProgress() as shown:
+                _simulate(sampler, chosen, context, rows, q.sims, q.seed, shown)
+        else:
+            _simulate(sampler, chosen, context, rows, q.sims, q.seed, progress)
     return rows
 
 
 def _simulate(sampler: Any, chosen: Any, context: dict[str, torch.Tensor], rows: list[dict[str, Any]], n: int,
-              seed: int) -> None:
+              seed: int, progress: ProgressCallback) -> None:
     from scrimmage.football.simulate.engine import simulate
     from scrimmage.football.simulate.rules import NFLRules
 
+    total, done = len(chosen) * n, 0
+    progress(0, total)
     for (season, kind), part in chosen.reset_index(drop=True).groupby(["season", "season_type"], sort=False):
         index = part.index.to_numpy()
         ctx = {k: v[torch.from_numpy(index)] for k, v in context.items()}
         result = simulate(sampler, NFLRules.for_season(int(season), kind == "POST"), part["home_team"].tolist(),
                           part["away_team"].tolist(), n=n, context=ctx, seed=seed)
+        done += len(part) * n
+        progress(done, total)
         for j, i in enumerate(index):
             row = rows[i]
             s = result.summary(result.rows(j), spread=row.get("spread_home"), total_line=row.get("total_line"))

@@ -9,10 +9,14 @@ the test split itself, so nothing is rebuilt), under its season's NFL rules. The
 * ``simulation.*`` (a top-level section of the result): the fidelity statistics — margin mean
   and SD, total mean and SD, the shares decided by exactly 3 and 7, ties, overtime, drive
   outcomes — real beside simulated, with the simulator's speed (``games_per_second``).
+
+While it runs, progress lines (``simulated 12,000 of 52,300 test games (23%), 40 s left``, every 10 s and at
+the end) go to the run's printer (``ctx.print``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -44,8 +48,12 @@ def simulated_games_report(ctx: ReportContext, report: Report, *, n: int, seed: 
     loss = ctx.task.loss
     smoothing = loss.cfg.play.label_smoothing if loss is not None else 0.0
     seasons = ctx.data.frames["train"]["season"]
+    from scrimmage.football.simulate.progress import StderrProgress
+
+    progress = StderrProgress(label=f"{ctx.split} games", write=ctx.print)  # a line every 10 s and at the end
     added, section, notes = simulate_report(ctx.model, ctx.data, ctx.split, ctx.workdir, n=n, type_smoothing=smoothing,
-                                            train_seasons=(int(seasons.min()), int(seasons.max())), seed=seed)
+                                            train_seasons=(int(seasons.min()), int(seasons.max())), seed=seed,
+                                            progress=progress)
     report.rows["model"] = dict(report.rows["model"]) | added
     report.sections["simulation"] = section
     report.notes = [*report.notes, *notes]
@@ -53,8 +61,10 @@ def simulated_games_report(ctx: ReportContext, report: Report, *, n: int, seed: 
 
 
 def simulate_report(model: Any, bundle: DataBundle, split: str, workdir: Any, *, n: int, type_smoothing: float,
-                    train_seasons: tuple[int, int], seed: int = 0) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """(additions to the model row, the ``simulation`` section, notes) for ``split``'s games."""
+                    train_seasons: tuple[int, int], seed: int = 0, progress: Callable[[int, int], None] | None = None,
+                    ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """(additions to the model row, the ``simulation`` section, notes) for ``split``'s games; ``progress(done,
+    total)`` hears the simulated games after each batch."""
     from scrimmage.football.nfl.ingest import load_nfl_table
     from scrimmage.football.simulate.empirical.cache import load_or_fit
     from scrimmage.football.simulate.fidelity import evaluate_games
@@ -65,7 +75,7 @@ def simulate_report(model: Any, bundle: DataBundle, split: str, workdir: Any, *,
     sampler.calibrate_from(kicking)
     games = bundle.frames[split].reset_index(drop=True)
     report = evaluate_games(sampler, games, load_nfl_table(workdir, "drives"), n=n, seed=seed,
-                            label=f"{split} games", max_batch=50_000)
+                            label=f"{split} games", max_batch=50_000, progress=progress)
     rows = report.rows
     simulated = {"margin_rmse": report.rmse["simulated_mean_margin"],
                  "constant_home_edge_rmse": report.rmse["constant_home_edge"]}

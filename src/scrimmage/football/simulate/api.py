@@ -26,20 +26,32 @@ these and prints the results.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from scrimmage.errors import ArgumentError
+from scrimmage.football.simulate.progress import DEFAULT_MAX_MINUTES, check_duration, check_max_minutes, check_memory
 from scrimmage.paths import resolve_workdir
+
+#: ``progress(done, total)``: simulated games so far and in all (see :mod:`.progress`).
+Progress = Callable[[int, int], None]
 
 #: ``fidelity`` game sets by name (a season ``2019`` or a range ``2015-2016`` also works).
 GAME_SETS = {"test": (2018, 2019), "val": (2017, 2017), "train": (2009, 2016), "all": (2009, 2019)}
 #: Simulated games per engine call in a season projection (memory); more simulations run in chunks.
 SEASON_BATCH = 200_000
+#: Simulated games per engine call of one matchup or situation: ``n`` above it runs in batches of this
+#: size (batch ``k`` seeded with ``seed + k``), each reported to ``progress``; ``n`` up to it is one batch.
+BATCH = 50_000
+#: The ranges every number is checked against before anything is loaded (the CLI's ``--help`` says them).
+N_RANGE = (1, 1_000_000_000)
+SEED_RANGE = (0, 2**32 - 1)
+SPREAD_RANGE = (-100.0, 100.0)
+TOTAL_RANGE = (0.0, 200.0)
 
 
 # --------------------------------------------------------------------------- the sampler and options
@@ -120,9 +132,82 @@ def game_set(text: str | tuple[int, int]) -> tuple[int, int]:
     return first, last
 
 
-def _check_n(n: int) -> None:
-    if n < 1:
-        raise ArgumentError(f"--n must be at least 1, got {n}")
+def _whole(value: Any, flag: str, lo: int, hi: int) -> int:
+    """``value`` as a whole number in ``lo..hi`` (both included), else an ArgumentError naming ``flag``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and math.isfinite(value) and value == int(value):
+            value = int(value)
+        else:
+            raise ArgumentError(f"{flag} must be a whole number {lo:,}-{hi:,}, got {value!r}")
+    if not lo <= value <= hi:
+        shown = f"{value:,}" if abs(value) < 10**30 else f"a {len(str(abs(value)))}-digit number"
+        side = f"at least {lo:,}" if value < lo else f"at most {hi:,}"
+        raise ArgumentError(f"{flag} must be {side} (range {lo:,}-{hi:,}), got {shown}")
+    return value
+
+
+def check_n(n: Any, flag: str = "--n") -> int:
+    """A count of games to simulate: a whole number in :data:`N_RANGE`."""
+    return _whole(n, flag, *N_RANGE)
+
+
+def check_seed(seed: Any) -> int:
+    """A seed of the random generator: a whole number in :data:`SEED_RANGE`."""
+    return _whole(seed, "--seed", *SEED_RANGE)
+
+
+def check_lines(spread: Any = None, total: Any = None) -> None:
+    """``--spread`` finite in :data:`SPREAD_RANGE` and ``--total`` finite, above 0 and at most 200 (``None``: not given)."""
+    for flag, value, (lo, hi), strict in (("--spread", spread, SPREAD_RANGE, False), ("--total", total, TOTAL_RANGE, True)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ArgumentError(f"{flag} must be a finite number of points {'above' if strict else 'from'} {lo:g} "
+                                f"to {hi:g}, got {value!r}")
+        if not (lo < value <= hi if strict else lo <= value <= hi):
+            what = f"above {lo:g} and at most {hi:g}" if strict else f"{lo:g} to {hi:g}"
+            raise ArgumentError(f"{flag} must be {what} points, got {value:g}")
+
+
+def _check_n(n: Any) -> None:
+    check_n(n)
+
+
+def _kind(sampler: str | Simulator) -> str:
+    """``empirical`` or ``model`` (a trained play head), for the time estimate."""
+    name = sampler.model if isinstance(sampler, Simulator) else sampler
+    return "empirical" if name == "empirical" else "model"
+
+
+def _check_common(n: Any, seed: Any, max_minutes: Any, spread: Any = None, total: Any = None) -> None:
+    check_n(n)
+    check_seed(seed)
+    check_lines(spread, total)
+    check_max_minutes(max_minutes)
+
+
+def _batched(run: Callable[[int, int], Any], n: int, progress: Progress | None) -> Any:
+    """``run(count, k)`` (batch ``k`` of ``count`` games) over ``n`` games in batches of :data:`BATCH`,
+    joined into one result; ``progress`` hears 0 before the first batch and the games done after each."""
+    import torch
+
+    from scrimmage.football.simulate.engine import SimulationResult
+
+    results, done = [], 0
+    if progress is not None:
+        progress(0, n)  # the clock of an ETA starts here, after the sampler is loaded
+    for k, lo in enumerate(range(0, n, BATCH)):
+        results.append(run(min(BATCH, n - lo), k))
+        done += results[-1].n_games
+        if progress is not None:
+            progress(done, n)
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+    cat = {name: torch.cat([getattr(r, name) for r in results]) for name in
+           ("home_score", "away_score", "overtime", "finished", "stats", "drive_outcomes", "matchup")}
+    return SimulationResult(**cat, matchups=first.matchups, steps=max(r.steps for r in results),
+                            seconds=sum(r.seconds for r in results), device=first.device)
 
 
 def _check_week(week: int | None, flag: str = "--week") -> None:
@@ -220,16 +305,21 @@ class MatchupResult:
 
 def matchup(home: str, away: str, season: int, week: int | None = None, *, sampler: str | Simulator = "empirical",
             workdir: Path | str | None = None, n: int = 10_000, spread: float | None = None,
-            total: float | None = None, seed: int = 0, rules: Any = "nfl", device: Any = "cpu") -> MatchupResult:
+            total: float | None = None, seed: int = 0, rules: Any = "nfl", device: Any = "cpu",
+            progress: Progress | None = None, max_minutes: float | None = DEFAULT_MAX_MINUTES) -> MatchupResult:
     """``home`` hosting ``away`` ``n`` times from kickoff, each team with its ``season`` form (entering REG
     ``week``, or after its last game of the season); ``spread`` (home, negative when favoured) and
-    ``total`` add cover and over probabilities. NFL rules: that season's overtime."""
+    ``total`` add cover and over probabilities. NFL rules: that season's overtime. ``progress(done, n)``
+    hears each batch of :data:`BATCH` games; a request estimated over ``max_minutes`` is refused
+    (:func:`~.progress.check_duration`)."""
     from scrimmage.football.simulate.engine import simulate
 
     workdir = resolve_workdir(workdir)
-    _check_n(n)
+    _check_common(n, seed, max_minutes, spread, total)
     _check_week(week)
     rule_set, dev = check_rules(rules), check_device(device)
+    check_duration(n, _kind(sampler), dev, max_minutes, f"--n {n:,}")
+    check_memory(n, f"--n {n:,}")
     games = _games(workdir)
     _check_season_held(games, season)
     sim = _simulator(sampler, workdir)
@@ -238,7 +328,8 @@ def matchup(home: str, away: str, season: int, week: int | None = None, *, sampl
         raise ArgumentError(f"--home and --away are the same team ({home_team})")
     context = _context(sim, home_team, away_team, season=season, week=week)
     rule_set = _nfl_rules(rule_set, season)  # the overtime of that season's regular season
-    result = simulate(sim.sampler, rule_set, [home_team], [away_team], n=n, device=dev, context=context, seed=seed)
+    result = _batched(lambda count, k: simulate(sim.sampler, rule_set, [home_team], [away_team], n=count, device=dev,
+                                                context=context, seed=seed + k), n, progress)
     return MatchupResult(
         model=sim.model, sampler_cached=sim.cached, rules=rule_set.name, home=home_team, away=away_team,
         season=season, week=week, form=_form(week), n=n, seed=seed, device=str(dev),
@@ -328,7 +419,8 @@ class SituationResult:
 def from_state(home: str, away: str, season: int, state: str | dict[str, Any], week: int | None = None, *,
                sampler: str | Simulator = "empirical", workdir: Path | str | None = None, n: int = 10_000,
                spread: float | None = None, total: float | None = None, seed: int = 0, rules: Any = "nfl",
-               device: Any = "cpu") -> SituationResult:
+               device: Any = "cpu", progress: Progress | None = None,
+               max_minutes: float | None = DEFAULT_MAX_MINUTES) -> SituationResult:
     """"What now?": the matchup (``season`` form, entering ``week``) rolled forward ``n`` times from the
     in-game situation ``state`` (e.g. ``'Q4 2:00, home ball at own 25, down 3'`` or a JSON object)."""
     import json
@@ -336,17 +428,22 @@ def from_state(home: str, away: str, season: int, state: str | dict[str, Any], w
     from scrimmage.football.simulate.situation import parse_situation
 
     workdir = resolve_workdir(workdir)
-    _check_n(n)
+    _check_common(n, seed, max_minutes, spread, total)
     _check_week(week)
     rule_set, dev = check_rules(rules), check_device(device)
+    check_duration(n, _kind(sampler), dev, max_minutes, f"--n {n:,}")
+    check_memory(n, f"--n {n:,}")
     text = state if isinstance(state, str) else json.dumps(state)
+    from scrimmage.football.common.teams import canonical_team
+
+    parse_situation(text, canonical_team(home), canonical_team(away))  # its mistakes before anything is loaded
     games = _games(workdir)
+    _check_season_held(games, season)
     sim = _simulator(sampler, workdir)
     home_team, away_team = _team(home, sim, "--home"), _team(away, sim, "--away")
     if home_team == away_team:
         raise ArgumentError(f"--home and --away are the same team ({home_team})")
     situation = parse_situation(text, home_team, away_team)
-    _check_season_held(games, season)
     rule_set = _nfl_rules(rule_set, season)
     if situation.quarter >= 5:
         if rule_set.name != "nfl":
@@ -357,20 +454,26 @@ def from_state(home: str, away: str, season: int, state: str | dict[str, Any], w
                                 f"longer than the {season} overtime period ({rule_set.ot_seconds // 60}:00)")
     context = _context(sim, home_team, away_team, season=season, week=week)
     info = {"season": season, "week": week, "form": _form(week), "from_state": text}
-    return _continue(sim, rule_set, home_team, away_team, situation, context, info, n, spread, total, seed, dev)
+    return _continue(sim, rule_set, home_team, away_team, situation, context, info, n, spread, total, seed, dev,
+                     progress=progress)
 
 
 def after_play(game_id: str, after: int, *, sampler: str | Simulator = "empirical",
                workdir: Path | str | None = None, n: int = 10_000, spread: float | None = None,
-               total: float | None = None, seed: int = 0, rules: Any = "nfl", device: Any = "cpu") -> SituationResult:
+               total: float | None = None, seed: int = 0, rules: Any = "nfl", device: Any = "cpu",
+               progress: Progress | None = None, max_minutes: float | None = DEFAULT_MAX_MINUTES) -> SituationResult:
     """Real game ``game_id`` continued ``n`` times from its state after its ``after``-th play (0: from the
     kickoff), with its teams' form entering the game, beside its real final score."""
     from scrimmage.football.nfl.ingest import load_nfl_table
     from scrimmage.football.simulate.situation import situation_after_play
 
     workdir = resolve_workdir(workdir)
-    _check_n(n)
+    _check_common(n, seed, max_minutes, spread, total)
+    if isinstance(after, bool) or not isinstance(after, int):
+        raise ArgumentError(f"--after-play must be a whole number of plays (0 = from the kickoff), got {after!r}")
     rule_set, dev = check_rules(rules), check_device(device)
+    check_duration(n, _kind(sampler), dev, max_minutes, f"--n {n:,}")
+    check_memory(n, f"--n {n:,}")
     situation, info = situation_after_play(load_nfl_table(workdir, "plays"), _games(workdir), game_id, after)
     rule_set = _nfl_rules(rule_set, info["season"], info["season_type"] == "POST")
     if situation.quarter >= 5 and rule_set.name != "nfl":
@@ -383,7 +486,7 @@ def after_play(game_id: str, after: int, *, sampler: str | Simulator = "empirica
     snaps = prime(info["game_id"], after, workdir) if prime is not None else None
     try:
         out = _continue(sim, rule_set, home_team, away_team, situation, context, {**info, "form": "entering the game"},
-                        n, spread, total, seed, dev, real=info["real_final"])
+                        n, spread, total, seed, dev, real=info["real_final"], progress=progress)
     finally:
         if prime is not None:
             sim.sampler.clear_history()
@@ -393,13 +496,14 @@ def after_play(game_id: str, after: int, *, sampler: str | Simulator = "empirica
 
 def _continue(sim: Simulator, rule_set: Any, home: str, away: str, situation: Any, context: Any, info: dict[str, Any],
               n: int, spread: float | None, total: float | None, seed: int, dev: Any,
-              real: dict[str, int] | None = None) -> SituationResult:
+              real: dict[str, int] | None = None, progress: Progress | None = None) -> SituationResult:
     """Roll ``n`` copies of ``situation`` forward."""
     from scrimmage.football.simulate.engine import simulate_situation
 
     described = situation.describe(home, away)
-    result = simulate_situation(sim.sampler, rule_set, home, away, situation.state_kwargs(), n=n, context=context,
-                                seed=seed, device=dev)
+    kwargs = situation.state_kwargs()
+    result = _batched(lambda count, k: simulate_situation(sim.sampler, rule_set, home, away, kwargs, n=count,
+                                                          context=context, seed=seed + k, device=dev), n, progress)
     return SituationResult(
         model=sim.model, sampler_cached=sim.cached, rules=rule_set.name, home=home, away=away, info=info, n=n, seed=seed,
         device=str(dev), situation={**situation.to_dict(), "description": described}, note=situation.note,
@@ -433,16 +537,17 @@ class FidelityResult:
 
 def fidelity(games: str | tuple[int, int] = "test", *, sampler: str | Simulator = "empirical",
              workdir: Path | str | None = None, n: int = 1000, seed: int = 0, rules: Any = "nfl",
-             device: Any = "cpu", progress: Callable[[int, int], AbstractContextManager[Any]] | None = None,
-             ) -> FidelityResult:
+             device: Any = "cpu", progress: Progress | None = None,
+             max_minutes: float | None = DEFAULT_MAX_MINUTES) -> FidelityResult:
     """Every REG/POST game of ``games`` (a set name, a season, ``first-last`` or a tuple) ``n`` times with its
     teams' pregame form, under its own season's NFL overtime (playoff overtime for POST games) or
-    ``rules``. ``progress(n_real_games, n)`` may return a context manager held while it simulates."""
+    ``rules``. ``progress(done, total)`` hears the simulated games after each chunk; a request estimated
+    over ``max_minutes`` is refused before the sampler is loaded."""
     from scrimmage.football.nfl.ingest import load_nfl_table
     from scrimmage.football.simulate.fidelity import evaluate_games, select_games
 
     workdir = resolve_workdir(workdir)
-    _check_n(n)
+    _check_common(n, seed, max_minutes)
     seasons = game_set(games)
     label = games if isinstance(games, str) else f"{seasons[0]}-{seasons[1]}"
     rule_set, dev = check_rules(rules), check_device(device)
@@ -451,11 +556,13 @@ def fidelity(games: str | tuple[int, int] = "test", *, sampler: str | Simulator 
     if chosen.empty:
         held = sorted(int(s) for s in table["season"].unique())
         raise ArgumentError(f"--games {label}: no REG/POST games in {seasons[0]}-{seasons[1]}; the data holds {_span(held)}")
+    what = f"--games {label} ({len(chosen):,} games) x --n {n:,}"
+    check_duration(len(chosen) * n, _kind(sampler), dev, max_minutes, what)
+    check_memory(len(chosen) * n, what)
     sim = _simulator(sampler, workdir)
     drives = load_nfl_table(workdir, "drives")
-    with (progress(len(chosen), n) if progress is not None else nullcontext()):
-        report = evaluate_games(sim.sampler, chosen, drives, rules=None if rule_set.name == "nfl" else rule_set, n=n,
-                                seed=seed, device=dev, label=f"{seasons[0]}-{seasons[1]}")
+    report = evaluate_games(sim.sampler, chosen, drives, rules=None if rule_set.name == "nfl" else rule_set, n=n,
+                            seed=seed, device=dev, label=f"{seasons[0]}-{seasons[1]}", progress=progress)
     return FidelityResult(model=sim.model, sampler_cached=sim.cached, rules=rule_set.name, games=label,
                           seasons=seasons, n=n, seed=seed, device=str(dev), n_games=len(chosen), report=report)
 
@@ -500,7 +607,8 @@ class SeasonResult:
 
 def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical",
            workdir: Path | str | None = None, n: int = 1000, seed: int = 0, rules: Any = "nfl",
-           device: Any = "cpu") -> SeasonResult:
+           device: Any = "cpu", progress: Progress | None = None,
+           max_minutes: float | None = DEFAULT_MAX_MINUTES) -> SeasonResult:
     """The ``season``'s regular season projected from ``from_week``: the games before it with their real
     results, every game from it on simulated ``n`` times with its teams' form entering that week (a
     play-head model reads each real game's own pregame features)."""
@@ -510,7 +618,7 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
     from scrimmage.football.simulate.season import project_season, split_season
 
     workdir = resolve_workdir(workdir)
-    _check_n(n)
+    _check_common(n, seed, max_minutes)
     _check_week(from_week, "--from-week")
     rule_set, dev = check_rules(rules), check_device(device)
     games = _games(workdir)
@@ -522,6 +630,9 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
         last = int(played["week"].max())
         raise ArgumentError(f"--from-week {from_week}: the {season} regular season has no games from week {from_week} "
                             f"(its last week is {last}); give 1-{last}")
+    check_duration(len(remaining) * n, _kind(sampler), dev, max_minutes,
+                   f"{len(remaining):,} games left x --n {n:,}")
+    check_memory(len(remaining) * n, f"{len(remaining):,} games left x --n {n:,}", per_game=8)  # margins kept
     sim = _simulator(sampler, workdir)
     home, away = remaining["home_team"].astype(str).tolist(), remaining["away_team"].astype(str).tolist()
     for code in sorted(set(home) | set(away)):
@@ -538,10 +649,14 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
     rule_set = _nfl_rules(rule_set, season)
     per_call = max(1, min(n, SEASON_BATCH // len(home)))
     margins, seconds = [], 0.0
+    if progress is not None:
+        progress(0, n * len(home))
     for k, lo in enumerate(range(0, n, per_call)):  # all remaining games in one batch per chunk of simulations
         result = simulate(s, rule_set, home, away, n=min(per_call, n - lo), device=dev, context=context, seed=seed + k)
         margins.append(result.margin.numpy().reshape(len(home), -1))  # games are ordered matchup by matchup
         seconds += result.seconds
+        if progress is not None:
+            progress(min(lo + per_call, n) * len(home), n * len(home))
     margin = np.concatenate(margins, axis=1)
     real_margin = (remaining["home_score"] - remaining["away_score"]).to_numpy(np.float64)
     teams = project_season(played, home, away, margin, real_remaining_margin=real_margin)
@@ -557,13 +672,21 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
 
 
 __all__ = [
+    "BATCH",
     "GAME_SETS",
+    "N_RANGE",
+    "SEED_RANGE",
+    "SPREAD_RANGE",
+    "TOTAL_RANGE",
     "FidelityResult",
     "MatchupResult",
     "SeasonResult",
     "Simulator",
     "SituationResult",
     "after_play",
+    "check_lines",
+    "check_n",
+    "check_seed",
     "fidelity",
     "from_state",
     "load",

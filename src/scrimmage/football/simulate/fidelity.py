@@ -18,6 +18,7 @@ simulator's overall home edge, and of the closing line when the games have one).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,7 @@ def evaluate_games(
     device: str | torch.device = "cpu",
     label: str = "",
     max_batch: int = 200_000,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FidelityReport:
     """Simulate every game of ``games`` ``n`` times (each with its teams' pregame form when the
     sampler has ``matchup_context``) and compare with the real games (see the module docstring).
@@ -129,7 +131,7 @@ def evaluate_games(
     ``rules=None``: each game under its own season's NFL rules (:meth:`NFLRules.for_season`: the
     overtime of its era, playoff overtime for POST games). Games run in chunks of at most
     ``max_batch`` simulated games (memory), one rule set per chunk; chunk ``i`` is seeded with
-    ``seed + i``.
+    ``seed + i``. ``progress(done, total)`` is called after each chunk with the simulated games so far.
     """
     games = games.reset_index(drop=True)
     home, away = games["home_team"].tolist(), games["away_team"].tolist()
@@ -142,6 +144,9 @@ def evaluate_games(
     for i, r in enumerate(per_game):
         groups.setdefault(r.key() if hasattr(r, "key") else id(r), []).append(i)
     per_chunk = max(1, max_batch // n)
+    total, done = len(games) * n, 0
+    if progress is not None:
+        progress(0, total)
     results: list[SimulationResult] = []
     order: list[int] = []
     for rows in groups.values():
@@ -154,6 +159,9 @@ def evaluate_games(
             results.append(simulate(sampler, per_game[chunk[0]], h, a, n=n, device=device, context=context,
                                     seed=seed + len(results)))
             order += chunk
+            done += len(chunk) * n
+            if progress is not None:
+                progress(done, total)
     result = _concat(results, n)
     report = compare(label, real_statistics(games, drives), simulated_statistics(result), n)
     real_margin = (games["home_score"] - games["away_score"]).to_numpy(np.float64)

@@ -136,6 +136,10 @@ class NeuralPlaySampler:
         if cfg.task.name != "nfl-hierarchical":
             raise ArgumentError(f"{loaded.path} is a {cfg.task.name} model; the simulator needs an nfl-hierarchical "
                                 "model (its play head) or --model empirical")
+        if cfg.data.name != "nfl-games":
+            raise ArgumentError(f"{loaded.path} is a college run (data {cfg.data.name}); college runs do not simulate: "
+                                "the simulator plays NFL games under NFL rules from the NFL tables. Give a run trained "
+                                "on nfl-games (recipes/nfl-hierarchical.yaml) or --model empirical")
         kicking, _ = load_or_fit(workdir)
         games, pregame_key, _ = cached_pregame_frame(cfg.data, workdir)
         sampler = cls(loaded.model, loaded.spec, kicking, games, type_smoothing=cfg.loss.play.label_smoothing,

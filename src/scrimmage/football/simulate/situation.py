@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -41,6 +42,8 @@ JSON_EXAMPLE = ('\'{"quarter": 4, "clock": "2:00", "offense": "home", "yardline"
 JSON_KEYS = ("quarter", "clock", "offense", "yardline", "down", "distance", "home_score", "away_score", "phase",
              "opening_receiver")
 GAME_ID_EXAMPLE = "2019091500"
+#: The most points a side may have in a situation (the NFL record is 73).
+MAX_SCORE = 200
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,22 @@ def parse_situation(text: str, home: str | None = None, away: str | None = None)
         raise _bad("the situation is empty")
     if source.startswith("{"):
         return _from_json(source, home, away)
-    return _from_text(source, home, away)
+    try:
+        value = json.loads(source)
+    except (json.JSONDecodeError, ValueError, RecursionError):
+        return _from_text(source, home, away)
+    shown = source if len(source) <= 40 else source[:37] + "..."
+    raise _bad_json(f"the JSON form must be an object {{...}}, got a JSON {_json_kind(value)} ({shown})")
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool) or value is None:
+        return "literal"
+    return "number"
 
 
 def _side_names(home: str | None, away: str | None) -> dict[str, str]:
@@ -176,9 +194,9 @@ def _from_text(source: str, home: str | None, away: str | None) -> Situation:
     for side in ("home", "away"):
         keys = [k for k, v in names.items() if v == side]
         pattern = rf"\b(?:{'|'.join(re.escape(k) for k in keys)})\s+(\d+)\b"
-        take(pattern, f"{side}_score", lambda m: int(m.group(1)))
-    take(r"\b(?:down|trailing|behind|trail|trails)\s+(?:by\s+)?(\d+)\b", "margin", lambda m: -int(m.group(1)))
-    take(r"\b(?:up|leading|ahead|lead|leads)\s+(?:by\s+)?(\d+)\b", "margin", lambda m: int(m.group(1)))
+        take(pattern, f"{side}_score", _points_of)
+    take(r"\b(?:down|trailing|behind|trail|trails)\s+(?:by\s+)?(\d+)\b", "margin", lambda m: -_points_of(m))
+    take(r"\b(?:up|leading|ahead|lead|leads)\s+(?:by\s+)?(\d+)\b", "margin", _points_of)
     take(r"\b(?:tied|level|tie game)\b", "margin", lambda m: 0)
 
     leftover = [w for w in re.split(r"[\s,;.()]+", text) if w and w.lower() not in _FILLER]
@@ -212,10 +230,23 @@ def _from_text(source: str, home: str | None, away: str | None) -> Situation:
                               phase=phase, note=note))
 
 
+def _small(digits: str) -> int:
+    """A number typed in the text; one of more than 6 digits stands as 10**7 (out of every range, and cheap)."""
+    return int(digits) if len(digits) <= 6 else 10**7
+
+
+def _points_of(m: re.Match[str]) -> int:
+    digits = m.group(1)
+    if len(digits) > 3 or int(digits) > MAX_SCORE:
+        shown = digits if len(digits) <= 12 else f"a {len(digits)}-digit number"
+        raise _bad(f"'{m.group(0).strip()[:40]}': points must be 0-{MAX_SCORE}, got {shown}")
+    return int(digits)
+
+
 def _quarter_of(m: re.Match[str]) -> int:
     if m.group(2):
         return 5
-    value = int(m.group(1) or m.group(3))
+    value = _small(m.group(1) or m.group(3))
     if not 1 <= value <= 4:
         raise _bad(f"quarter '{m.group(0).strip()}' must be Q1-Q4 or OT")
     return value
@@ -229,14 +260,14 @@ def _clock_of(m: re.Match[str]) -> int:
 
 
 def _down_of(m: re.Match[str]) -> int:
-    down = int(m.group(1))
+    down = _small(m.group(1))
     if not 1 <= down <= 4:
         raise _bad(f"down '{m.group(0).strip()}' must be 1st to 4th")
     return down
 
 
 def _field_of(m: re.Match[str]) -> int:
-    side, yards = m.group(1).lower(), int(m.group(2))
+    side, yards = m.group(1).lower(), _small(m.group(2))
     own = side in ("own", "our")
     if not 1 <= yards <= 50:
         raise _bad(f"yard line '{m.group(0).strip()}' must be own 1-50 or opp 1-50")
@@ -268,9 +299,11 @@ def _scores(found: dict[str, Any], offense: str, source: str) -> tuple[int, int,
 
 def _from_json(source: str, home: str | None, away: str | None) -> Situation:
     try:
-        data = json.loads(source)
+        data = json.loads(source, parse_constant=_no_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise _bad_json(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of thousands of digits
+        raise _bad_json(f"not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(data, dict):
         raise _bad_json("the JSON must be an object")
     unknown = sorted(set(data) - set(JSON_KEYS))
@@ -287,7 +320,7 @@ def _from_json(source: str, home: str | None, away: str | None) -> Situation:
         quarter = int(quarter.strip()[-1])
     quarter = _int(quarter, "quarter", "1-4 or \"OT\"")
     clock = data["clock"]
-    if isinstance(clock, str):
+    if isinstance(clock, str) and not isinstance(clock, _Overflow):
         m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", clock)
         if not m:
             raise _bad_json(f"clock {clock!r} must be \"M:SS\" or seconds")
@@ -310,7 +343,7 @@ def _from_json(source: str, home: str | None, away: str | None) -> Situation:
         if "yardline" not in data:
             raise _bad_json("the JSON has no 'yardline' (yards from the offense's own goal line, 1-99, or \"own 25\" / \"opp 30\")")
         yardline = data["yardline"]
-        if isinstance(yardline, str):
+        if isinstance(yardline, str) and not isinstance(yardline, _Overflow):
             m = re.fullmatch(r"\s*(own|opp)\s+(\d+)\s*", yardline.lower())
             if not m:
                 raise _bad_json(f"yardline {yardline!r} must be a number 1-99 or \"own 25\" / \"opp 30\"")
@@ -323,20 +356,43 @@ def _from_json(source: str, home: str | None, away: str | None) -> Situation:
         elif isinstance(distance, str) and distance.strip().lower() == "goal":
             distance = 100 - yardline
         distance = _int(distance, "distance", "1-99")
-    home_score = _int(data.get("home_score", 0), "home_score", "0 or more")
-    away_score = _int(data.get("away_score", 0), "away_score", "0 or more")
+    home_score = _int(data.get("home_score", 0), "home_score", f"0-{MAX_SCORE}")
+    away_score = _int(data.get("away_score", 0), "away_score", f"0-{MAX_SCORE}")
     return validate(Situation(quarter=quarter, clock=clock, offense=offense, yardline=yardline, down=down,
                               distance=distance, home_score=home_score, away_score=away_score, phase=phase,
                               opening_receiver=receiver), JSON_EXAMPLE)
 
 
+class _Overflow(str):
+    """A JSON number too large for a float (``1e400``), kept as its text so the error can show it."""
+
+
+def _finite_float(text: str) -> Any:
+    value = float(text)
+    return value if math.isfinite(value) else _Overflow(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise _bad_json(f"{name} is not a number a situation can hold; every value must be finite")
+
+
 def _int(value: Any, key: str, expected: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _bad_json(f"{key} {value!r} must be {expected}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise _bad_json(f"{key} {value!r} must be {expected}") from None
+    if isinstance(value, _Overflow):
+        raise _bad_json(f"{key} {value} is not a finite number ({expected})")
+    if isinstance(value, int):
+        number: float = value
+    else:
+        try:
+            number = float(value)
+        except (ValueError, OverflowError):
+            raise _bad_json(f"{key} {value!r} must be {expected}") from None
+    if not math.isfinite(number):
+        raise _bad_json(f"{key} {value!r} must be a finite number ({expected})")
+    if abs(number) > 10**6:
+        shown = f"a {len(str(int(abs(number))))}-digit number" if abs(number) < 1e300 else repr(value)
+        raise _bad_json(f"{key} {shown} is out of range ({expected})")
     if number != int(number):
         raise _bad_json(f"{key} {value!r} must be a whole number ({expected})")
     return int(number)
@@ -350,8 +406,8 @@ def validate(s: Situation, example: str = EXAMPLE) -> Situation:
         raise _bad(f"clock {s.clock} s must be between 0:00 and 15:00 (0-900 seconds)", example)
     if s.offense not in ("home", "away"):
         raise _bad(f"offense '{s.offense}' must be home or away", example)
-    if s.home_score < 0 or s.away_score < 0:
-        raise _bad(f"scores must be 0 or more (home {s.home_score}, away {s.away_score})", example)
+    if not (0 <= s.home_score <= MAX_SCORE and 0 <= s.away_score <= MAX_SCORE):
+        raise _bad(f"scores must be 0-{MAX_SCORE} (home {_shown(s.home_score)}, away {_shown(s.away_score)})", example)
     if s.phase == "snap":
         if not 1 <= s.yardline <= 99:
             raise _bad(f"yardline {s.yardline} must be 1-99 (from the offense's own goal line: own 25 is 25, opp 30 is 70)", example)
@@ -363,6 +419,10 @@ def validate(s: Situation, example: str = EXAMPLE) -> Situation:
             raise _bad(f"{ordinal(s.down)} & {s.distance} at {field_label(s.yardline)} goes beyond the goal line "
                        f"(at most {100 - s.yardline} to go there; say '& goal')", example)
     return s
+
+
+def _shown(value: int) -> str:
+    return str(value) if abs(value) < 10**9 else f"a {len(str(abs(value)))}-digit number"
 
 
 # --------------------------------------------------------------------------- from a real game
