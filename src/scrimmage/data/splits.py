@@ -16,8 +16,8 @@ examples are views of shared rows (overlapping windows) never has to be expanded
                                               a windowed key is gathered, i.e. materialised
 ``split.feature_stats(key="x", mask=None)``   per-feature ``(mean, std)`` over the underlying rows of
                                               ``key`` (real steps only where the key ``mask`` is false)
-``split.standardized(key, mean, std)``        a new split whose underlying ``key`` is ``(v - mean) / std``,
-                                              applied once to the base arrays, never per batch
+``split.standardized(key, mean, std)``        a new split whose ``key`` reads ``(v - mean) / std`` (see below);
+                                              the original split is unchanged
 ============================================  ====================================================
 
 Two implementations:
@@ -230,17 +230,28 @@ class WindowSplit:
         self._init(base, start, length, per_window, offsets_t)
 
     def _init(self, base: dict[str, Tensor], start: Tensor, length: int, per_window: dict[str, Tensor],
-              offsets: Tensor) -> None:
+              offsets: Tensor, scales: dict[str, tuple[Tensor, Tensor]] | None = None) -> None:
         self.base, self.start, self.length, self.per_window, self.offsets = base, start, length, per_window, offsets
+        self.scales = scales or {}
+        """Base key → (mean, std) applied to its gathered rows (see the module docstring)."""
         self._steps = torch.arange(length, device=start.device)
 
     def _replace(self, base: dict[str, Tensor] | None = None, start: Tensor | None = None,
-                 per_window: dict[str, Tensor] | None = None) -> WindowSplit:
+                 per_window: dict[str, Tensor] | None = None,
+                 scales: dict[str, tuple[Tensor, Tensor]] | None = None) -> WindowSplit:
         """A copy with some parts replaced (already validated: no checks rerun)."""
         out = WindowSplit.__new__(WindowSplit)
         out._init(self.base if base is None else base, self.start if start is None else start, self.length,
-                  self.per_window if per_window is None else per_window, self.offsets)
+                  self.per_window if per_window is None else per_window, self.offsets,
+                  self.scales if scales is None else scales)
         return out
+
+    def _gather(self, key: str, rows: Tensor) -> Tensor:
+        values = self.base[key][rows]
+        if key in self.scales:
+            mean, std = self.scales[key]
+            values = torch.sub(values.float(), mean).div_(std)  # what scaled() would have stored, row by row
+        return values
 
     @classmethod
     def from_groups(
@@ -279,7 +290,7 @@ class WindowSplit:
 
     def take(self, index: Tensor | slice) -> dict[str, Tensor]:
         rows = self.start[index].unsqueeze(1) + self._steps  # [B, T] base rows
-        out = {k: v[rows] for k, v in self.base.items()}
+        out = {k: self._gather(k, rows) for k in self.base}
         out.update({k: v[index] for k, v in self.per_window.items()})
         return out
 
@@ -289,7 +300,8 @@ class WindowSplit:
 
     def to(self, device: torch.device | str) -> WindowSplit:
         return self._replace({k: v.to(device) for k, v in self.base.items()}, self.start.to(device),
-                             {k: v.to(device) for k, v in self.per_window.items()})
+                             {k: v.to(device) for k, v in self.per_window.items()},
+                             {k: (m.to(device), s.to(device)) for k, (m, s) in self.scales.items()})
 
     # ---- what tasks and reports use -----------------------------------------------------
     def keys(self) -> tuple[str, ...]:
@@ -302,7 +314,7 @@ class WindowSplit:
 
     def column(self, key: str = "y") -> Tensor:
         if key in self.base:
-            return self.base[key][self.start.unsqueeze(1) + self._steps]
+            return self._gather(key, self.start.unsqueeze(1) + self._steps)
         return self._per_window(key)
 
     def covered(self) -> Tensor:
@@ -330,6 +342,9 @@ class WindowSplit:
                 raise DataError(f"mask '{mask}' of a windowed '{key}' must be a base array (one flag per row), "
                                 "not per window")
             raise _missing(self, mask)
+        if key in self.scales:
+            raise DataError(f"'{key}' of this split is already standardised; take statistics from the split before "
+                            "standardized()")
         values = self.base[key]
         real = self.covered()
         if mask is not None:
@@ -339,9 +354,12 @@ class WindowSplit:
         return row_stats(values if bool(real.all()) else values[real])
 
     def standardized(self, key: str, mean: Tensor, std: Tensor) -> WindowSplit:
-        """The base array (or per-window tensor) ``key`` scaled once; the original split is unchanged."""
+        """``key`` read as ``(v - mean) / std``: a base array at gather time, a per-window tensor scaled once.
+        The original split is unchanged."""
         if key in self.base:
-            return self._replace(base={**self.base, key: scaled(self.base[key], mean, std)})
+            if key in self.scales:
+                raise DataError(f"'{key}' of this split is already standardised; standardise the original split")
+            return self._replace(scales={**self.scales, key: (mean.to(self.start.device), std.to(self.start.device))})
         return self._replace(per_window={**self.per_window, key: scaled(self._per_window(key), mean, std)})
 
     def _per_window(self, key: str) -> Tensor:

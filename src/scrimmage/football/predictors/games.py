@@ -115,7 +115,7 @@ def _simulate(sampler: Any, chosen: Any, context: dict[str, torch.Tensor], rows:
     progress(0, total)
     for (season, kind), part in chosen.reset_index(drop=True).groupby(["season", "season_type"], sort=False):
         index = part.index.to_numpy()
-        ctx = {k: v[torch.from_numpy(index)] for k, v in context.items()}
+        ctx = {k: v[torch.tensor(index, dtype=torch.long)] for k, v in context.items()}  # a copy: the index may be read-only
         result = simulate(sampler, NFLRules.for_season(int(season), kind == "POST"), part["home_team"].tolist(),
                           part["away_team"].tolist(), n=n, context=ctx, seed=seed)
         done += len(part) * n
