@@ -147,22 +147,31 @@ def test_a_usage_error_still_ends_with_the_json_error_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigterm_during_an_ingest_ends_with_one_line_and_the_json_error(tmp_path):
+@pytest.mark.parametrize(("signame", "code", "line", "kind"), [
+    ("SIGTERM", 143, "error: terminated (SIGTERM)", "Terminated"),  # to the process
+    ("SIGINT", 130, "error: interrupted", "Interrupted"),  # Ctrl-C: to the whole process group, pool workers too
+])
+def test_a_signal_during_an_ingest_ends_with_one_line_and_the_json_error(tmp_path, signame, code, line, kind):
+    import os
     import signal
     import time
 
     proc = subprocess.Popen([SCRIMMAGE_BIN, "--workdir", str(tmp_path), "data", "nfl", "--force", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline and not children.read_text().split():
         time.sleep(0.1)  # wait for the parsing pool: the handlers are in place, work is under way
     time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
+    signum = getattr(signal, signame)
+    if signum == signal.SIGINT:
+        os.killpg(proc.pid, signum)  # what a terminal's Ctrl-C does
+    else:
+        proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
-    assert "Traceback" not in err and err.strip().splitlines()[-1] == "error: terminated (SIGTERM)"
-    assert json.loads(out.strip().splitlines()[-1])["error"]["type"] == "Terminated"
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == line
+    assert json.loads(out.strip().splitlines()[-1])["error"]["type"] == kind
     assert not (tmp_path / "data" / "nfl" / "games.parquet").exists(), "nothing half-written"
 
 

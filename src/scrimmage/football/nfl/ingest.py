@@ -248,6 +248,14 @@ def _process_chunk(args: tuple[int, list[source.GameFile], dict[str, source.Sche
 
 # ---------------------------------------------------------------- parent side
 
+def _quiet_worker() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the parent stops the pool and reports it in one
+    line, so a worker ignores SIGINT instead of printing its own traceback (SIGTERM: see ``cli.main``)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_chunks(
     files: list[source.GameFile], sched: dict[str, source.ScheduleGame],
     progress: ProgressFn | None, workers: int,
@@ -259,7 +267,7 @@ def _run_chunks(
     done = 0
     if workers > 1 and len(chunks) > 1 and "fork" in mp.get_all_start_methods():
         ctx = mp.get_context("fork")
-        with ctx.Pool(min(workers, len(chunks))) as pool:
+        with ctx.Pool(min(workers, len(chunks)), initializer=_quiet_worker) as pool:
             for res in pool.imap_unordered(_process_chunk, args):
                 results.append(res)
                 done += res["n"]
