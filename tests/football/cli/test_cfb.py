@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from scrimmage.cli.main import app
 from tests.football.cfb.conftest import read_rows, write_rows
+from tests.football.cli.failures import clean_failure, nothing_written
 
 
 def _run(args: list[str]):
@@ -19,20 +20,6 @@ def _run(args: list[str]):
 def _cfb(wd: Path, src: dict[str, Path], *extra: str, lines: bool = True) -> list[str]:
     args = ["--workdir", str(wd), "data", "cfb", "--source", str(src["pbp"]), "--games", str(src["games"])]
     return args + (["--lines", str(src["lines"])] if lines else []) + list(extra)
-
-
-def _clean_failure(res, *needles: str) -> str:
-    text = " ".join(res.output.split())
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    for needle in needles:
-        assert needle in text, (needle, text)
-    return text
-
-
-def _nothing_written(wd: Path) -> None:
-    out = wd / "data" / "cfb"
-    assert not out.exists() or not list(out.iterdir()), list(out.iterdir())
 
 
 def test_json_last_line_and_cache(tmp_path: Path, mini_cfb: dict[str, Path]):
@@ -63,22 +50,22 @@ def test_human_summary(tmp_path: Path, mini_cfb: dict[str, Path]):
 
 def test_source_and_games_are_required(tmp_path: Path, mini_cfb: dict[str, Path]):
     wd = tmp_path / "wd"
-    _clean_failure(_run(["--workdir", str(wd), "data", "cfb"]), "--source DIR and --games FILE")
-    _clean_failure(_run(["--workdir", str(wd), "data", "cfb", "--source", str(mini_cfb["pbp"])]), "pass --games FILE")
-    _clean_failure(_run(_cfb(wd, mini_cfb, "--books", "Bovada", lines=False)), "--books", "--lines FILE")
-    _nothing_written(wd)
+    clean_failure(_run(["--workdir", str(wd), "data", "cfb"]), "--source DIR and --games FILE")
+    clean_failure(_run(["--workdir", str(wd), "data", "cfb", "--source", str(mini_cfb["pbp"])]), "pass --games FILE")
+    clean_failure(_run(_cfb(wd, mini_cfb, "--books", "Bovada", lines=False)), "--books", "--lines FILE")
+    nothing_written(wd, "cfb")
 
 
 def test_missing_and_empty_folders(tmp_path: Path, mini_cfb: dict[str, Path]):
     wd = tmp_path / "wd"
     missing = {**mini_cfb, "pbp": tmp_path / "nowhere"}
-    _clean_failure(_run(_cfb(wd, missing)), "nowhere does not exist")
+    clean_failure(_run(_cfb(wd, missing)), "nowhere does not exist")
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("no games here")
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "pbp": empty})), "no <game_id>.csv files in", "empty")
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "pbp": mini_cfb["games"]})), "is a file, not a folder")
-    _nothing_written(wd)
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "pbp": empty})), "no <game_id>.csv files in", "empty")
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "pbp": mini_cfb["games"]})), "is a file, not a folder")
+    nothing_written(wd, "cfb")
 
 
 def test_csv_with_a_wrong_header(tmp_path: Path, mini_cfb: dict[str, Path]):
@@ -87,10 +74,10 @@ def test_csv_with_a_wrong_header(tmp_path: Path, mini_cfb: dict[str, Path]):
     header, rows = read_rows(bad)
     renamed = [c.replace("play_type", "type") for c in header]
     write_rows(bad, renamed, [{c.replace("play_type", "type"): v for c, v in r.items()} for r in rows])
-    _clean_failure(_run(_cfb(wd, mini_cfb)), "401628319.csv lacks columns ['play_type']", "/plays export")
+    clean_failure(_run(_cfb(wd, mini_cfb)), "401628319.csv lacks columns ['play_type']", "/plays export")
     bad.write_bytes(b"")
-    _clean_failure(_run(_cfb(wd, mini_cfb)), "401628319.csv is empty")
-    _nothing_written(wd)
+    clean_failure(_run(_cfb(wd, mini_cfb)), "401628319.csv is empty")
+    nothing_written(wd, "cfb")
 
 
 def test_csv_with_a_bad_row(tmp_path: Path, mini_cfb: dict[str, Path]):
@@ -99,22 +86,22 @@ def test_csv_with_a_bad_row(tmp_path: Path, mini_cfb: dict[str, Path]):
     header, rows = read_rows(bad)
     rows[3]["period"] = "second"
     write_rows(bad, header, rows)
-    _clean_failure(_run(_cfb(wd, mini_cfb)), "401628319.csv, line 5: period not an integer")
-    _nothing_written(wd)
+    clean_failure(_run(_cfb(wd, mini_cfb)), "401628319.csv, line 5: period not an integer")
+    nothing_written(wd, "cfb")
 
 
 def test_games_file_problems(tmp_path: Path, mini_cfb: dict[str, Path]):
     wd = tmp_path / "wd"
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "games": tmp_path / "none.csv"})), "games file", "none.csv not found")
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "games": tmp_path / "none.csv"})), "games file", "none.csv not found")
     header, rows = read_rows(mini_cfb["games"])
     thin = tmp_path / "thin.csv"
     keep = [c for c in header if c not in ("Neutral Site", "Home Points")]
     write_rows(thin, keep, [{c: r[c] for c in keep} for r in rows])
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "games": thin})), "thin.csv lacks columns ['Neutral Site', 'Home Points']")
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "games": thin})), "thin.csv lacks columns ['Neutral Site', 'Home Points']")
     other = tmp_path / "other.csv"
     write_rows(other, header, [{**r, "Id": "1" + r["Id"]} for r in rows])
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "games": other})), "none of the 2 play-by-play files", "win_loss.csv")
-    _nothing_written(wd)
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "games": other})), "none of the 2 play-by-play files", "win_loss.csv")
+    nothing_written(wd, "cfb")
 
 
 def test_lines_file_problems(tmp_path: Path, mini_cfb: dict[str, Path]):
@@ -123,7 +110,7 @@ def test_lines_file_problems(tmp_path: Path, mini_cfb: dict[str, Path]):
     thin = tmp_path / "lines.csv"
     keep = [c for c in header if c != "Spread"]
     write_rows(thin, keep, [{c: r[c] for c in keep} for r in rows[:20]])
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "lines": thin})), "lines.csv lacks columns ['Spread']")
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "lines": thin})), "lines.csv lacks columns ['Spread']")
     write_rows(thin, header, [r for r in rows if r["Id"] not in ("401628319", "401644730")][:20])
-    _clean_failure(_run(_cfb(wd, {**mini_cfb, "lines": thin})), "matches none of the 2 games")
-    _nothing_written(wd)
+    clean_failure(_run(_cfb(wd, {**mini_cfb, "lines": thin})), "matches none of the 2 games")
+    nothing_written(wd, "cfb")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from scrimmage.cli.main import app
 from scrimmage.errors import DataError
 from scrimmage.football.nfl.ingest import ingest_nfl
+from tests.football.cli.failures import clean_failure, nothing_written
 from tests.football.conftest import read_game_json
 
 
@@ -54,20 +55,6 @@ def test_missing_lines_file(tmp_path: Path, mini_source: Path):
 
 # ---------------------------------------------------------------- misuse: every failure is clean
 
-def _clean_failure(res, *needles: str) -> str:
-    text = " ".join(res.output.split())
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    for needle in needles:
-        assert needle in text, (needle, text)
-    return text
-
-
-def _nothing_written(wd: Path) -> None:
-    out = wd / "data" / "nfl"
-    assert not out.exists() or not list(out.iterdir()), list(out.iterdir())
-
-
 def _gz_json(path: Path, payload) -> None:
     path.write_bytes(gzip.compress(json.dumps(payload).encode()))
 
@@ -75,26 +62,26 @@ def _gz_json(path: Path, payload) -> None:
 def test_source_is_a_file(tmp_path: Path, mini_source: Path):
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(mini_source / "schedule.json")])
-    _clean_failure(res, "schedule.json")
+    clean_failure(res, "schedule.json")
     with pytest.raises(DataError, match="is a file, not a folder; pass the folder that holds the <eid>.json.gz"):
         ingest_nfl(wd, source_dir=mini_source / "schedule.json")
-    _nothing_written(wd)
+    nothing_written(wd, "nfl")
 
 
 def test_source_empty_folder(tmp_path: Path):
     (tmp_path / "empty").mkdir()
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(tmp_path / "empty")])
-    _clean_failure(res, f"no <eid>.json.gz game files found in {tmp_path / 'empty'}", "schedule.json")
-    _nothing_written(wd)
+    clean_failure(res, f"no <eid>.json.gz game files found in {tmp_path / 'empty'}", "schedule.json")
+    nothing_written(wd, "nfl")
 
 
 def test_source_without_schedule(tmp_path: Path, mini_source: Path):
     (mini_source / "schedule.json").unlink()
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(mini_source)])
-    _clean_failure(res, f"{mini_source / 'schedule.json'} is missing", "needs a schedule.json")
-    _nothing_written(wd)
+    clean_failure(res, f"{mini_source / 'schedule.json'} is missing", "needs a schedule.json")
+    nothing_written(wd, "nfl")
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -109,16 +96,16 @@ def test_bad_schedule(tmp_path: Path, mini_source: Path, content: str, message: 
     (mini_source / "schedule.json").write_text(content)
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(mini_source)])
-    _clean_failure(res, "schedule.json", message)
-    _nothing_written(wd)
+    clean_failure(res, "schedule.json", message)
+    nothing_written(wd, "nfl")
 
 
 def test_misnamed_game_file(tmp_path: Path, mini_source: Path):
     (mini_source / "2009091000.json.gz").rename(mini_source / "pit-ten.json.gz")
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(mini_source)])
-    _clean_failure(res, "pit-ten.json.gz is not named <eid>.json.gz", "rename or remove it")
-    _nothing_written(wd)
+    clean_failure(res, "pit-ten.json.gz is not named <eid>.json.gz", "rename or remove it")
+    nothing_written(wd, "nfl")
 
 
 def _doctor_drives_list(game: dict) -> None:
@@ -151,9 +138,9 @@ def test_game_file_with_wrong_fields_inside(tmp_path: Path, mini_source: Path, d
     _gz_json(mini_source / f"{eid}.json.gz", {eid: game, "nextupdate": 1})
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(mini_source)])
-    _clean_failure(res, f"game file {mini_source / (eid + '.json.gz')} is not a Game Center game: {field}",
+    clean_failure(res, f"game file {mini_source / (eid + '.json.gz')} is not a Game Center game: {field}",
                    "fix or remove the file and run again")
-    _nothing_written(wd)
+    nothing_written(wd, "nfl")
 
 
 @pytest.mark.parametrize(("raw", "reason"), [  # mtime=0: the same bytes (and test ids) in every xdist worker
@@ -166,5 +153,5 @@ def test_unreadable_game_file_in_source(tmp_path: Path, mini_source: Path, raw: 
     (mini_source / "2013120806.json.gz").write_bytes(raw)
     wd = tmp_path / "wd"
     res = _run(["--workdir", str(wd), "data", "nfl", "--source", str(mini_source)])
-    _clean_failure(res, "cannot read game file", "2013120806.json.gz", reason, "fix or remove the file")
-    _nothing_written(wd)
+    clean_failure(res, "cannot read game file", "2013120806.json.gz", reason, "fix or remove the file")
+    nothing_written(wd, "nfl")
