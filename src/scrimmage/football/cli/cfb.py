@@ -11,12 +11,11 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
 from scrimmage.errors import ArgumentError
-from scrimmage.football.cli.nfl import print_tables_and_rules
+from scrimmage.football.cli.nfl import ingest_bar, print_tables_and_rules
 
 
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
@@ -95,15 +94,7 @@ def cfb(
     root = workdir_from(ctx, workdir)
     out = err_console if json_out else console
     assert source_dir is not None and games is not None
-    with Progress(
-        TextColumn("[bold]CFB games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with ingest_bar("CFB games") as progress:
         summary = ingest_cfb(root, source_dir, games, lines=lines, force=force, books=order, progress=progress)
     d = summary.to_dict()
     _print_summary(out, d)

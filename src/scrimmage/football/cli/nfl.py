@@ -6,6 +6,8 @@ Registered under the core's ``data`` command group by :mod:`scrimmage.football.p
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,15 @@ def print_tables_and_rules(out: Any, d: dict[str, Any], title: str) -> None:
     out.print(rules)
 
 
+@contextlib.contextmanager
+def ingest_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient bar of games ingested on stderr; yields the ``progress(done, total)`` an ingest reports to."""
+    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("ingest", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
     print_tables_and_rules(out, d, "NFL tables")
     lines = d.get("lines")
@@ -76,15 +87,7 @@ def nfl(
     # folder, empty, binary, ...) before any long work, with messages that say which
     root = workdir_from(ctx, workdir)
     out = err_console if json_out else console
-    with Progress(
-        TextColumn("[bold]NFL games"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True,
-    ) as bar:
-        task = bar.add_task("ingest", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
+    with ingest_bar("NFL games") as progress:
         summary = ingest_nfl(root, lines=lines, force=force, source_dir=source_dir, progress=progress)
     d = summary.to_dict()
     _print_summary(out, d)
