@@ -267,3 +267,10 @@ def test_phase_checkpoint_paths_are_reported(tmp_path):
     assert {"phase_01-one", "phase_02-two"} <= set(result.checkpoints)
     assert all(Path(result.checkpoints[k]).is_file() for k in ("phase_01-one", "phase_02-two"))
     assert math.isfinite(result.test["loss"])
+
+
+def test_phases_longer_than_trainer_epochs_are_refused_as_the_readme_says():
+    from scrimmage.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="the phases last 5 epochs but trainer.epochs is 4"):
+        synthetic_config("trainer.epochs=4", phases("{name: a, epochs: 3}", "{name: b, epochs: 2}"))
