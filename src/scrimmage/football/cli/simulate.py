@@ -243,7 +243,8 @@ def _print_matchup(out: Any, title: str, s: dict[str, Any], home: str, away: str
     for key, label in (("home_points", f"{home} points"), ("away_points", f"{away} points"),
                        ("margin", f"margin ({home} - {away})"), ("total", "total")):
         d = s[key]
-        table.add_row(label, f"{d['mean']:.1f}", f"{d['sd']:.1f}", *(f"{d[k]:g}" for k in QUANTILE_KEYS))
+        # points are whole numbers: an interpolated quantile (32.05) prints as the whole points it stands for
+        table.add_row(label, f"{d['mean']:.1f}", f"{d['sd']:.1f}", *(f"{d[k]:.0f}" for k in QUANTILE_KEYS))
     out.print(table)
     probs = (f"{home} win {s['home_win']:.1%}   {away} win {s['away_win']:.1%}   tie {s['tie']:.2%}   "
              f"overtime {s['overtime']:.1%}")
@@ -261,7 +262,7 @@ def _print_matchup(out: Any, title: str, s: dict[str, Any], home: str, away: str
     for side in (home, away):
         stats.add_column(side, justify="right")
     for name in s["team_stats"]["home"]:
-        cells = [f"{d['q10']:g} / {d['q50']:g} / {d['q90']:g}" for d in (s["team_stats"]["home"][name], s["team_stats"]["away"][name])]
+        cells = [f"{d['q10']:.0f} / {d['q50']:.0f} / {d['q90']:.0f}" for d in (s["team_stats"]["home"][name], s["team_stats"]["away"][name])]
         stats.add_row(name.replace("_", " "), *cells)
     out.print(stats)
 
@@ -349,7 +350,7 @@ def _print_season(out: Any, r: Any, dev: Any, json_out: bool) -> None:
         table.add_column(column, justify="left" if column == "team" else "right")
     for t in r.teams:
         table.add_row(t["team"], f"{t['wins_so_far']:g}", str(t["remaining"]), f"{t['mean']:.2f}", f"{t['sd']:.2f}",
-                      f"{t['p10']:g}", f"{t['p50']:g}", f"{t['p90']:g}", f"{t['real_final_wins']:g}")
+                      f"{t['p10']:.1f}", f"{t['p50']:.1f}", f"{t['p90']:.1f}", f"{t['real_final_wins']:g}")  # wins: one decimal
     out.print(table)
     line = f"mean absolute error of projected wins against the real final wins: {r.mean_abs_error:.2f}"
     if r.mean_abs_error_pace is not None:
