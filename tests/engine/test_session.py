@@ -133,6 +133,8 @@ def test_a_prebuilt_bundle_is_used_and_the_test_can_be_skipped(tmp_path, synthet
     monkeypatch.setattr(SyntheticRegression, "build", lambda self, workdir: pytest.fail("the bundle was rebuilt"))
     trial = run(config, workdir=tmp_path, data=bundle, evaluate_test=False, progress=False)
     assert trial.test == {} and trial.predictions is None and not trial.tested
+    assert trial.model_checkpoint["file"] == "best.ckpt", "a trial names its best weights and writes nothing more"
+    assert not (Path(trial.run_dir) / "checkpoints" / "final.ckpt").exists()
     assert trial.val and trial.best["value"] is not None
     full = run(config, workdir=tmp_path, data=bundle, progress=False)
     assert full.val == trial.val, "the same data and seed train the same model"

@@ -63,11 +63,10 @@ def train(
 def _check_recipe_matches_run(config: Any, recipe: Path, resume: str, root: Path, override: list[str]) -> None:
     """A recipe beside --resume must describe the run itself; otherwise say to drop it (not a diff of every key)."""
     from scrimmage.config.loader import config_to_dict
-    from scrimmage.engine.resume import RESUMABLE_CHANGES, changed_keys, resume_config
+    from scrimmage.engine.resume import incompatible_keys, resume_config
 
     own, _ = resume_config(resume, root, override)
-    changed = [key for key in changed_keys(config_to_dict(own), config_to_dict(config))
-               if not key.startswith(RESUMABLE_CHANGES) and not key.startswith("callbacks.")]
+    changed = incompatible_keys(config_to_dict(own), config_to_dict(config))
     if changed:
         raise ArgumentError(f"--resume continues a run with its own config, and {recipe} differs from it in "
                             f"{len(changed)} key(s) ({', '.join(changed[:4])}{' ...' if len(changed) > 4 else ''}). "

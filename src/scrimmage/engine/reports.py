@@ -4,8 +4,8 @@ A report is registered in :data:`scrimmage.config.registry.REPORTS` (a pydantic 
 ``name`` is a ``Literal``, with its own options) and named in the recipe::
 
     reports:
-      - name: nfl-hierarchical-baselines
-      - name: simulate-test-games
+      - name: my-baselines          # a domain's report, with its own options
+      - name: my-simulation
         n: 100
 
 Its ``build()`` returns a :class:`ReportFn`. After the final evaluation the session calls the

@@ -120,18 +120,25 @@ def component_change_message(section: str, old: Any, new: Any, flag: str | None 
             f"-o {section}.name={new}).")
 
 
+def _comparable(config: dict[str, Any]) -> dict[str, Any]:
+    return flatten({k: v for k, v in config.items() if k != "callbacks"}) | _callbacks_by_name(config)
+
+
+def incompatible_keys(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Flattened keys (callbacks by name) that differ and that a resume may not change."""
+    old, new = _comparable(saved), _comparable(current)
+    return sorted(key for key in set(old) | set(new)
+                  if old.get(key) != new.get(key) and not key.startswith(RESUMABLE_CHANGES))
+
+
 def check_compatible(saved: dict[str, Any], current: dict[str, Any]) -> None:
     for section in COMPONENT_SECTIONS:
         old_name, new_name = ((config.get(section) or {}).get("name") for config in (saved, current))
         if old_name != new_name:
             raise CheckpointError(component_change_message(section, old_name, new_name))
-    old = flatten({k: v for k, v in saved.items() if k != "callbacks"}) | _callbacks_by_name(saved)
-    new = flatten({k: v for k, v in current.items() if k != "callbacks"}) | _callbacks_by_name(current)
-    changed = sorted(
-        key for key in set(old) | set(new)
-        if old.get(key) != new.get(key) and not key.startswith(RESUMABLE_CHANGES)
-    )
+    changed = incompatible_keys(saved, current)
     if changed:
+        old, new = _comparable(saved), _comparable(current)
         details = "; ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in changed[:8])
         raise CheckpointError(
             f"the config differs from the checkpoint's in keys that change training ({details}). "

@@ -429,14 +429,19 @@ def _finish(config: RunConfig, loop: Loop, task: Any, bundle: DataBundle, fabric
     # The run's model: the weights its report scores, named in run.json so a run id resolves to them (predict,
     # simulate, export). best.ckpt when restore_best has it; otherwise the weights as training left them (after
     # FIT_END: EMA or SWA weights included), written as final.ckpt since no other file need hold exactly those.
+    # A trial that skips the test scores nothing: it names its best.ckpt when there is one and writes nothing more.
     if config.checkpoint.restore_best and saver.best_path.exists():
-        loop.load_weights(saver.best_path)
-        scored = saver.best_path
-    else:
-        scored = saver.directory / "final.ckpt"
+        if evaluate_test:
+            loop.load_weights(saver.best_path)
+        scored, epoch = saver.best_path, saver.best_epoch
+    elif evaluate_test:
+        scored, epoch = saver.directory / "final.ckpt", state.epoch
         loop.host.ctx.save_checkpoint(scored)
-    result.checkpoints["model"] = str(scored)
-    result.model_checkpoint = {"file": scored.name, "epoch": int(torch_load_epoch(scored))}
+    else:
+        scored = None
+    if scored is not None:
+        result.checkpoints["model"] = str(scored)
+        result.model_checkpoint = {"file": scored.name, "epoch": int(epoch)}
     if evaluate_test:
         loop.model.eval()
         evaluation = task.evaluate(loop.model, bundle.splits["test"].to(fabric.device), config.trainer.eval_batch_size, "test")
@@ -457,14 +462,6 @@ def _finish(config: RunConfig, loop: Loop, task: Any, bundle: DataBundle, fabric
             result.predictions = str(path)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def torch_load_epoch(path: Path) -> int:
-    """Epochs completed when a checkpoint was written (its loop position)."""
-    import torch
-
-    state = torch.load(path, map_location="cpu", weights_only=False)
-    return int(((state.get("loop") or {}).get("position") or {}).get("epoch", 0))
 
 
 def _callback_sections(loop: Loop) -> dict[str, Any]:
