@@ -14,7 +14,9 @@ resumable.
 One writer per run: a run holds an exclusive ``flock`` on ``runs/<id>/.lock`` while it trains
 (:class:`RunLock`). The OS releases it when the process dies, so SIGKILL or a lost machine never
 leaves it stuck; a second writer (a concurrent ``train --resume``, a second worker given the same
-job) gets an error naming the live process. flock is per host: on a network filesystem shared by
+job) gets an error naming the live process. ``fcntl.flock`` directly rather than the ``filelock``
+package: the listing needs a non-blocking probe from another process and the holder's pid written in
+the lock file, which filelock does not expose. flock is per host: on a network filesystem shared by
 several machines it may not exclude a process on another host, which campaign workers avoid with
 their database leases.
 """
