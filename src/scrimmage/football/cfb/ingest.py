@@ -78,21 +78,7 @@ def cfb_store(workdir: Path) -> TableStore:
 
 def load_cfb_table(workdir: Path, name: str) -> pd.DataFrame:
     """One ingested table (games, drives or plays), its size checked against the manifest."""
-    if name not in TABLES:
-        raise DataError(f"unknown CFB table {name!r}; choose one of {', '.join(TABLES)}")
-    store = cfb_store(workdir)
-    manifest = store.read_manifest()
-    if manifest is None:
-        if store.stray_tables():
-            raise store.no_manifest()
-        raise DataError(f"CFB table {store.table_path(name)} not found; run `scrimmage data cfb --source DIR --games FILE` first")
-    fp = manifest["fingerprint"]
-    if fp.get("parser_version") != PARSER_VERSION:
-        raise DataError(
-            f"the CFB tables in {store.out} were built by parser version {fp.get('parser_version')} (this scrimmage reads "
-            f"version {PARSER_VERSION}); rebuild them with {_rebuild_command(fp)}"
-        )
-    return store.read_table(name, manifest)
+    return cfb_store(workdir).load(name, PARSER_VERSION, "scrimmage data cfb --source DIR --games FILE")
 
 
 def _write_store(out: Path, tables: dict[str, pd.DataFrame], fp: dict[str, Any], summary: CfbSummary) -> None:

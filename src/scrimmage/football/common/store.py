@@ -132,6 +132,24 @@ class TableStore:
             "(an interrupted ingest?)",
         )
 
+    def load(self, name: str, parser_version: int, first_run: str) -> pd.DataFrame:
+        """One table, checked: a known name, a manifest vouching for it, written by this parser version, its size
+        as the manifest says. ``first_run``: the command that builds the store (for a workdir without it)."""
+        if name not in self.tables:
+            raise DataError(f"unknown {self.label} table {name!r}; choose one of {', '.join(self.tables)}")
+        manifest = self.read_manifest()
+        if manifest is None:
+            if self.stray_tables():
+                raise self.no_manifest()
+            raise DataError(f"{self.label} table {self.table_path(name)} not found; run `{first_run}` first")
+        fp = manifest["fingerprint"]
+        if fp.get("parser_version") != parser_version:
+            raise DataError(
+                f"the {self.label} tables in {self.out} were built by parser version {fp.get('parser_version')} (this "
+                f"scrimmage reads version {parser_version}); rebuild them with {self.rebuild_command(fp)}"
+            )
+        return self.read_table(name, manifest)
+
     def read_table(self, name: str, manifest: dict[str, Any]) -> pd.DataFrame:
         """One table, its size checked against the manifest; a file pyarrow cannot read is damaged."""
         import pandas as pd

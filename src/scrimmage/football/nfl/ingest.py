@@ -119,21 +119,7 @@ def nfl_store(workdir: Path) -> TableStore:
 def load_nfl_table(workdir: Path, name: str) -> pd.DataFrame:
     """Read one ingested table (games, drives or plays), checked against the manifest's size;
     a file pyarrow cannot read is reported as damaged."""
-    if name not in TABLES:
-        raise DataError(f"unknown NFL table {name!r}; choose one of {', '.join(TABLES)}")
-    store = nfl_store(workdir)
-    manifest = store.read_manifest()
-    if manifest is None:
-        if store.table_path(name).exists():
-            raise store.no_manifest()
-        raise DataError(f"NFL table {store.table_path(name)} not found; run `scrimmage data nfl` first")
-    fp = manifest["fingerprint"]
-    if fp.get("parser_version") != PARSER_VERSION:
-        raise DataError(
-            f"the NFL tables in {store.out} were built by parser version {fp.get('parser_version')} (this scrimmage "
-            f"reads version {PARSER_VERSION}); rebuild them with {_rebuild_command(fp)}"
-        )
-    return store.read_table(name, manifest)
+    return nfl_store(workdir).load(name, PARSER_VERSION, "scrimmage data nfl")
 
 
 def _fingerprint(source_dir: Path | None, lines: Path | None) -> dict[str, Any]:

@@ -264,8 +264,22 @@ def _form(week: int | None) -> str:
 
 # --------------------------------------------------------------------------- one matchup
 
+class _EngineTimed:
+    """Speed of a result that wraps the engine's ``result`` (a :class:`~.engine.SimulationResult`)."""
+
+    result: Any
+
+    @property
+    def seconds(self) -> float:
+        return self.result.seconds
+
+    @property
+    def games_per_second(self) -> float:
+        return self.result.games_per_second()
+
+
 @dataclass
-class MatchupResult:
+class MatchupResult(_EngineTimed):
     """One matchup simulated ``n`` times from kickoff (:func:`matchup`)."""
 
     model: str
@@ -284,14 +298,6 @@ class MatchupResult:
     real_game: dict[str, Any] | None
     result: Any = field(repr=False)
     """The engine's :class:`~.engine.SimulationResult` (every simulated game's score and stats)."""
-
-    @property
-    def seconds(self) -> float:
-        return self.result.seconds
-
-    @property
-    def games_per_second(self) -> float:
-        return self.result.games_per_second()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -362,7 +368,7 @@ def _float(value: Any) -> float | None:
 # --------------------------------------------------------------------------- from a situation
 
 @dataclass
-class SituationResult:
+class SituationResult(_EngineTimed):
     """A matchup rolled forward ``n`` times from a situation (:func:`from_state`, :func:`after_play`)."""
 
     model: str
@@ -386,14 +392,6 @@ class SituationResult:
     """The real final score (:func:`after_play`), else ``None``."""
     snaps_primed: int | None = None
     """How many real snaps a play-head model read as its history (:func:`after_play`), else ``None``."""
-
-    @property
-    def seconds(self) -> float:
-        return self.result.seconds
-
-    @property
-    def games_per_second(self) -> float:
-        return self.result.games_per_second()
 
     @property
     def real_margin(self) -> int | None:
