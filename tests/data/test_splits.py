@@ -202,7 +202,7 @@ def test_window_split_and_materialised_split_train_to_identical_losses(tmp_path)
 def test_four_million_windows_train_in_bounded_memory():
     """8.8 GB of windows if materialised: the child's peak RSS (torch, the engine and all) stays under 1.5 GB."""
     done = subprocess.run([sys.executable, "-m", "tests.data.windows", "--windows", "4000000", "--steps", "50"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)  # a loaded CI machine is slow; memory is what is measured
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["stop_reason"] == "stopped after 50 steps"

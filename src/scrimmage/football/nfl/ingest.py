@@ -20,11 +20,12 @@ the old ones, the manifest last. A failure leaves the previous store as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,6 +235,24 @@ def _process_chunk(args: tuple[int, list[source.GameFile], dict[str, source.Sche
 
 # ---------------------------------------------------------------- parent side
 
+@contextlib.contextmanager
+def _forked_pool(ctx: Any, processes: int) -> Iterator[Any]:
+    """A pool whose workers ignore Ctrl-C from birth: SIGINT is ignored while they fork (a worker interrupted
+    before its initializer ran would print a traceback), then the parent's own handler is back."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        pool = ctx.Pool(processes, initializer=_quiet_worker)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    with pool:
+        yield pool
+
+
 def _quiet_worker() -> None:
     """Ctrl-C reaches every process of the terminal's group: the parent stops the pool and reports it in one
     line, so a worker ignores SIGINT instead of printing its own traceback (SIGTERM: see ``cli.main``)."""
@@ -253,7 +272,7 @@ def _run_chunks(
     done = 0
     if workers > 1 and len(chunks) > 1 and "fork" in mp.get_all_start_methods():
         ctx = mp.get_context("fork")
-        with ctx.Pool(min(workers, len(chunks)), initializer=_quiet_worker) as pool:
+        with _forked_pool(ctx, min(workers, len(chunks))) as pool:
             for res in pool.imap_unordered(_process_chunk, args):
                 results.append(res)
                 done += res["n"]
