@@ -37,6 +37,8 @@ class InputSpec:
     class_names: tuple[str, ...] = ()
     vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Embedding group → the label of each id (team codes ...), so a checkpoint can encode new rows."""
+    window: int = 0
+    """Time steps per example for windowed inputs (``x`` is ``[N, window, n_features]``); 0 = no time axis."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +46,7 @@ class InputSpec:
             "categorical": {k: list(v) for k, v in self.categorical.items()},
             "feature_names": list(self.feature_names), "class_names": list(self.class_names),
             "vocabularies": {k: list(v) for k, v in self.vocabularies.items()},
+            "window": self.window,
         }
 
     @classmethod
@@ -53,6 +56,7 @@ class InputSpec:
             {k: (int(v[0]), int(v[1])) for k, v in d.get("categorical", {}).items()},
             tuple(d.get("feature_names", ())), tuple(d.get("class_names", ())),
             {k: tuple(v) for k, v in d.get("vocabularies", {}).items()},
+            int(d.get("window", 0)),  # checkpoints before the field have no time axis
         )
 
 
