@@ -10,6 +10,7 @@ unknown keys are errors (``extra="forbid"``), so a typo never silently falls bac
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
@@ -107,6 +108,135 @@ def _default(section: str) -> Any:
     return lambda: registry.schema(name)()
 
 
+class FloatParam(Section):
+    type: Literal["float"] = Field("float", description="A real number between low and high.")
+    low: FiniteFloat = Field(description="Smallest value (inclusive).")
+    high: FiniteFloat = Field(description="Largest value (inclusive).")
+    log: bool = Field(False, description="Sample on a log scale (learning rates, weight decay); needs low > 0.")
+    step: FiniteFloat | None = Field(None, gt=0, description="Discretisation step (null = continuous; not with log).")
+
+
+class IntParam(Section):
+    type: Literal["int"] = Field("int", description="An integer between low and high.")
+    low: Int = Field(description="Smallest value (inclusive).")
+    high: Int = Field(description="Largest value (inclusive).")
+    step: PositiveInt = Field(1, description="Only low, low + step, low + 2 step ... up to high.")
+    log: bool = Field(False, description="Sample on a log scale (layer widths); needs low >= 1 and step 1.")
+
+
+class CategoricalParam(Section):
+    type: Literal["categorical"] = Field("categorical", description="One of a list of choices.")
+    choices: list[Any] = Field(description="The choices: numbers, text, true/false, null, or lists and mappings "
+                               "(e.g. hidden-layer sets [256, 128]); non-scalar choices are stored as their JSON text.")
+
+
+SEARCH_TYPES: dict[str, type[Section]] = {"float": FloatParam, "int": IntParam, "categorical": CategoricalParam}
+SearchParam = Annotated[FloatParam | IntParam | CategoricalParam, Field(discriminator="type")]
+
+
+def _check_search_param(key: str, spec: Any) -> None:
+    """Semantic checks with messages that name the key (pydantic checks the value types afterwards)."""
+    where = f"'{key}'"
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where} must be a mapping like {{type: float, low: 1e-4, high: 1e-2, log: true}}, got {spec!r}")
+    kind = spec.get("type")
+    if kind not in SEARCH_TYPES:
+        close = difflib.get_close_matches(str(kind), list(SEARCH_TYPES), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ValueError(f"{where}: unknown type {kind!r}{hint}; use one of {', '.join(SEARCH_TYPES)}")
+    fields = list(SEARCH_TYPES[kind].model_fields)
+    for name in spec:
+        if name not in fields:
+            close = difflib.get_close_matches(str(name), fields, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"{where}: unknown option {name!r} for type {kind}{hint}; valid options: {', '.join(fields)}")
+    for name in ("low", "high") if kind != "categorical" else ():
+        value = spec.get(name)
+        if value is None:
+            raise ValueError(f"{where}: type {kind} needs {name}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind == "int" and not isinstance(value, int)):
+            raise ValueError(f"{where}: {name} must be {'an integer' if kind == 'int' else 'a number'}, got {value!r}")
+    if kind == "categorical":
+        choices = spec.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise ValueError(f"{where}: categorical needs a non-empty list of choices, e.g. choices: [relu, gelu]")
+        texts = [json.dumps(c, sort_keys=True) for c in choices]
+        repeated = sorted({t for t in texts if texts.count(t) > 1})
+        if repeated:
+            raise ValueError(f"{where}: choices {', '.join(repeated)} appear more than once; list each choice once")
+        return
+    low, high = spec["low"], spec["high"]
+    if low > high:
+        raise ValueError(f"{where}: low ({low}) is above high ({high}); swap them")
+    if spec.get("log") and low <= 0:
+        raise ValueError(f"{where}: a log scale needs low > 0, got low {low}")
+    if spec.get("log") and spec.get("step") not in (None, 1):
+        raise ValueError(f"{where}: log and step cannot be combined (Optuna samples either on a log scale or on a grid)")
+
+
+class PrunerConfig(Section):
+    name: Literal["median", "hyperband", "patient", "threshold", "none"] = Field(
+        "median", description="Which Optuna pruner stops unpromising trials early (none = every trial runs to its end)."
+    )
+    n_startup_trials: NonNegativeInt = Field(10, description="median/patient: trials that are never pruned, so the median means something.")
+    n_warmup_steps: NonNegativeInt = Field(5, description="median/patient/threshold: epochs of each trial before it may be pruned.")
+    interval_steps: PositiveInt = Field(1, description="median/patient: check every this many epochs.")
+    n_min_trials: PositiveInt = Field(1, description="median/patient: trials that must have reached an epoch before it is compared.")
+    min_resource: PositiveInt = Field(1, description="hyperband: epochs every trial gets before its first rung.")
+    max_resource: PositiveInt | Literal["auto"] = Field("auto", description="hyperband: most epochs a trial may run ('auto' = trainer.epochs).")
+    reduction_factor: Int = Field(3, ge=2, description="hyperband: 1 / this share of trials go on at each rung.")
+    patience: NonNegativeInt = Field(3, description="patient: epochs without improvement before the wrapped median pruner is asked.")
+    min_delta: FiniteFloat = Field(0.0, ge=0, description="patient: smallest change that counts as an improvement.")
+    lower: FiniteFloat | None = Field(None, description="threshold: prune a trial whose metric falls below this.")
+    upper: FiniteFloat | None = Field(None, description="threshold: prune a trial whose metric rises above this.")
+
+    @model_validator(mode="after")
+    def _threshold_has_a_bound(self) -> PrunerConfig:
+        if self.name == "threshold" and self.lower is None and self.upper is None:
+            raise ValueError("pruner threshold needs lower or upper (the metric value beyond which a trial is pruned)")
+        return self
+
+
+class SamplerConfig(Section):
+    name: Literal["tpe", "random"] = Field("tpe", description="Optuna sampler: tpe (TPESampler; constant_liar when trials run in parallel) or random.")
+    seed: Int | None = Field(None, description="Sampler seed (null = trainer.seed); a resumed study offsets it by the trials done.")
+    n_startup_trials: NonNegativeInt = Field(10, description="tpe: random trials before TPE starts modelling.")
+    multivariate: bool = Field(False, description="tpe: model the parameters jointly (multivariate TPE).")
+
+
+class SearchConfig(Section):
+    """What ``scrimmage tune`` searches; ``train`` ignores this section."""
+
+    metric: str | None = Field(None, description="Metric a trial is scored by (null = monitor.metric); it becomes the trials' monitor.")
+    mode: Literal["min", "max"] | None = Field(None, description="Whether lower or higher is better (null = monitor.mode).")
+    params: dict[str, SearchParam] = Field(description="Dotted config keys (optim.lr, model.hidden ...) and how to sample each.")
+    pruner: PrunerConfig = Field(default_factory=PrunerConfig, description="Early stopping of unpromising trials (Optuna pruner).")
+    sampler: SamplerConfig = Field(default_factory=SamplerConfig, description="How the next trial's values are chosen (Optuna sampler).")
+    heartbeat_interval: PositiveInt = Field(30, description="Database storages: seconds between a running trial's heartbeats.")
+    grace_period: PositiveInt = Field(120, description="Database storages: a trial without a heartbeat for this long is failed and retried.")
+    max_retry: NonNegativeInt = Field(3, description="Times a trial whose process died is retried with the same values.")
+
+    @field_validator("params", mode="before")
+    @classmethod
+    def _params(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or not value:
+            raise ValueError("search.params must map at least one dotted config key to a spec, e.g. "
+                             "optim.lr: {type: float, low: 1e-4, high: 1e-2, log: true}")
+        for key, spec in value.items():
+            if not isinstance(key, str) or not key or any(not part for part in key.split(".")):
+                raise ValueError(f"search.params key {key!r} must be a dotted config key like optim.lr")
+            if key.split(".")[0] == "search":
+                raise ValueError(f"search.params['{key}']: the search section cannot search itself")
+            _check_search_param(key, spec)
+        return value
+
+    @model_validator(mode="after")
+    def _metric_and_mode(self) -> SearchConfig:
+        if self.metric is not None and self.mode is None:
+            raise ValueError(f"search.metric '{self.metric}' needs search.mode (min or max)")
+        return self
+
+
 class RunConfig(Section):
     """A whole run: what to learn from, which problem, what model, how to train, where to track it."""
 
@@ -130,6 +260,9 @@ class RunConfig(Section):
     checkpoint: CheckpointConfig = Field(default_factory=CheckpointConfig, description="Checkpointing.")
     trainer: TrainerConfig = Field(default_factory=TrainerConfig, description="The training loop.")
     tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Experiment tracking (MLflow).")
+    search: SearchConfig | None = Field(
+        None, description="Hyperparameter search space for `scrimmage tune` (metric, params, pruner, sampler); train ignores it."
+    )
 
     @field_validator("data", "task", "model", "loss", "optim", "scheduler", "loop", mode="before")
     @classmethod
