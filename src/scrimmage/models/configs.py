@@ -9,6 +9,12 @@ Sequence models (``lstm``, ``gru``, ``transformer``) take ``x`` ``[N, T, F]`` wi
 <= t only. There is deliberately no bidirectional option: a backward pass lets a play's
 prediction see later plays, which leaks the outcome and makes play-by-play simulation
 impossible (see :mod:`scrimmage.models.recurrent`).
+
+Window classifiers (``lstm-attention``, ``gru-attention``, ``cnn-lstm``) take ``x`` ``[N, T, F]``
+with ``cat`` ids per window ``[N, C]`` (broadcast over the steps) or per step, and give one
+prediction per window; every step of a window is known at its decision time, so they may read
+the window in both directions. ``mlp`` takes windows too when the dataset's ``InputSpec.window``
+is set (flattened to ``window * F`` inputs).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
 
 @MODELS.register
 class MLPConfig(Component):
-    """Multi-layer perceptron over numeric features plus learned categorical embeddings."""
+    """Multi-layer perceptron over numeric features (or a flattened window) plus learned categorical embeddings."""
 
     name: Literal["mlp"] = "mlp"
     hidden: list[PositiveInt] = Field([64, 32], min_length=1, description="Hidden layer widths, each >= 1.")
@@ -120,3 +126,72 @@ class TransformerConfig(SequenceModel):
 
         return CausalTransformer(spec, n_outputs, self.d_model, self.heads, self.layers, self.ff_width, self.dropout,
                                  self.max_len, self.positions, self.embedding_dim, self.output, self.head, self.head_dropout)
+
+
+class WindowModel(Component):
+    """Options every window classifier shares (one output per window): the embeddings and the head."""
+
+    embedding_dim: NonNegativeInt = Field(
+        8, description="Width of each categorical embedding (8-16 suits an asset id; 0 disables embeddings); an id per "
+                       "window is broadcast over its steps.",
+    )
+    head: list[PositiveInt] = Field([], description="Hidden widths of the MLP head after pooling (GELU); [] is one linear layer.")
+    head_dropout: Probability = Field(0.0, description="Dropout after each hidden layer of the head.")
+
+
+class AttentionRecurrentConfig(WindowModel):
+    hidden: PositiveInt = Field(128, description="Units of each recurrent layer.")
+    layers: PositiveInt = Field(2, description="Stacked recurrent layers.")
+    attention_dim: PositiveInt = Field(64, description="Width of the self-attention (the recurrent output is projected to it; divisible by heads).")
+    heads: PositiveInt = Field(4, description="Attention heads.")
+    dropout: Probability = Field(0.4, description="Dropout between recurrent layers, after the last one and on the attention.")
+    layer_norm: bool = Field(True, description="Layer normalisation after the attention's residual sum.")
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self) -> AttentionRecurrentConfig:
+        if self.attention_dim % self.heads:
+            raise ValueError(f"heads ({self.heads}) must divide attention_dim ({self.attention_dim})")
+        return self
+
+    def build(self, spec: InputSpec, n_outputs: int) -> nn.Module:
+        from scrimmage.models.attention import AttentionRecurrent
+
+        return AttentionRecurrent(spec, n_outputs, self.name.removesuffix("-attention"), self.hidden, self.layers,
+                                  self.attention_dim, self.heads, self.dropout, self.layer_norm, self.embedding_dim,
+                                  self.head, self.head_dropout)
+
+
+@MODELS.register
+class LSTMAttentionConfig(AttentionRecurrentConfig):
+    """Stacked LSTM, multi-head self-attention over the window, mean pooling: one prediction per window [N, T, F]."""
+
+    name: Literal["lstm-attention"] = "lstm-attention"
+
+
+@MODELS.register
+class GRUAttentionConfig(AttentionRecurrentConfig):
+    """Stacked GRU, multi-head self-attention over the window, mean pooling: one prediction per window [N, T, F]."""
+
+    name: Literal["gru-attention"] = "gru-attention"
+    hidden: PositiveInt = Field(64, description="Units of each recurrent layer.")
+    attention_dim: PositiveInt = Field(32, description="Width of the self-attention (the recurrent output is projected to it; divisible by heads).")
+    heads: PositiveInt = Field(2, description="Attention heads.")
+    dropout: Probability = Field(0.35, description="Dropout between recurrent layers, after the last one and on the attention.")
+
+
+@MODELS.register
+class CNNLSTMConfig(WindowModel):
+    """Conv1d + batch-norm blocks over time, then an LSTM read at its last step: one prediction per window [N, T, F]."""
+
+    name: Literal["cnn-lstm"] = "cnn-lstm"
+    channels: list[PositiveInt] = Field([64, 64], min_length=1, description="Output channels of each Conv1d block (two blocks by default).")
+    kernel_size: PositiveInt = Field(3, description="Time steps each convolution reads ('same' padding keeps the window length).")
+    hidden: PositiveInt = Field(64, description="Units of each LSTM layer.")
+    layers: PositiveInt = Field(1, description="Stacked LSTM layers.")
+    dropout: Probability = Field(0.3, description="Dropout after each conv block, between LSTM layers and after the LSTM.")
+
+    def build(self, spec: InputSpec, n_outputs: int) -> nn.Module:
+        from scrimmage.models.cnn_lstm import CNNLSTM
+
+        return CNNLSTM(spec, n_outputs, self.channels, self.kernel_size, self.hidden, self.layers, self.dropout,
+                       self.embedding_dim, self.head, self.head_dropout)

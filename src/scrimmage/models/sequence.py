@@ -2,8 +2,10 @@
 
 A sequence batch is ``x`` float ``[N, T, F]``, optional ``cat`` long ``[N, T, C]`` (categorical
 ids per step, embedded per group of ``spec.categorical`` the way :mod:`scrimmage.models.mlp`
-does) and optional ``mask`` bool ``[N, T]`` (true = a real step; padding goes at the end of a
-sequence). Without a mask every step is real.
+does) or ``[N, C]`` (ids per example, e.g. the asset of a window: embedded once and broadcast over
+the steps with ``expand``, so neither the data nor the embedding is copied per step before the
+concatenation with ``x``) and optional ``mask`` bool ``[N, T]`` (true = a real step; padding goes at
+the end of a sequence). Without a mask every step is real.
 
 Padding: the step inputs of padded steps are set to zero (and their ids to 0) before anything
 else, so whatever a dataset puts there (NaN, -1) cannot reach a real step's output. The encoders
@@ -43,11 +45,24 @@ class StepInputs(nn.Module):
             x = x.masked_fill(~mask.unsqueeze(-1), 0.0)
         parts = [x]
         column = 0
+        cat = batch.get("cat") if self.groups else None
+        if self.groups and cat is None:
+            raise DataError(f"the model embeds categorical groups {[name for name, _ in self.groups]} but the batch has "
+                            "no 'cat' ids; give them, or set model.embedding_dim: 0")
+        if cat is not None and cat.dim() not in (2, 3):
+            raise DataError(f"a sequence model takes cat ids per step [N, T, columns] or per example [N, columns], "
+                            f"got {list(cat.shape)}")
         for embedding, (_, (_, n_cols)) in zip(self.embeddings, self.groups, strict=True):
-            ids = batch["cat"][..., column : column + n_cols]
-            if mask is not None:
-                ids = ids.masked_fill(~mask.unsqueeze(-1), 0)
-            parts.append(embedding(ids).flatten(-2))
+            ids = cat[..., column : column + n_cols]  # type: ignore[index]
+            if ids.dim() == 2:  # one id per example: embed once, broadcast over the steps (a view)
+                embedded = embedding(ids).flatten(-2).unsqueeze(1).expand(-1, x.shape[1], -1)
+                if mask is not None:  # padded steps stay zero (a copy, only for padded batches)
+                    embedded = embedded.masked_fill(~mask.unsqueeze(-1), 0.0)
+                parts.append(embedded)
+            else:
+                if mask is not None:
+                    ids = ids.masked_fill(~mask.unsqueeze(-1), 0)
+                parts.append(embedding(ids).flatten(-2))
             column += n_cols
         h = torch.cat(parts, dim=-1) if len(parts) > 1 else x
         return h, mask
