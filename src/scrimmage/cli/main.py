@@ -59,6 +59,10 @@ def _register() -> None:
     register_domain_commands()
     app.add_typer(data_app, name="data", help="Ingest and validate data sources into tidy Parquet tables.")
     app.add_typer(config_app, name="config", help="Show or validate a recipe's resolved config.")
+    from scrimmage.cli.report import register_report_commands, report_app
+
+    register_report_commands()
+    app.add_typer(report_app, name="report", help="Self-contained HTML reports of runs, comparisons and studies.")
     app.command("train")(train)
     app.command("predict", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
                 epilog=predictor_options)(predict)

@@ -272,9 +272,13 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
         _close(chain, task)
         result = _finish(config, loop, task, bundle, fabric, saver, meta, run_dir, started, workdir, evaluate_test)
         if main_process:
+            write_history(run_dir / "history.csv", loop.state.history)  # per-epoch metrics for reports, read without torch
             if tracker is not None:
                 if result.predictions:
                     tracker.log_artifact(Path(result.predictions), "predictions")
+                from scrimmage.reports.artifacts import log_run_artifacts  # label counts, parameter count, figures
+
+                log_run_artifacts(tracker, config, result, loop.state.history, loop.model, bundle, console)
                 _log_final(tracker, result, loop)
             atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
             record.meta["model_checkpoint"] = result.model_checkpoint
@@ -523,6 +527,18 @@ def save_predictions(path: Path, task: Any, evaluation: Any, bundle: DataBundle,
     with atomic_path(path) as tmp:
         table.to_csv(tmp, index=False, float_format="%.6g")
     return path
+
+
+def write_history(path: Path, history: list[dict[str, float]]) -> None:
+    """The per-epoch metrics (a row per epoch, a column per metric) as CSV, written atomically."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, list(dict.fromkeys(key for row in history for key in row)))
+    writer.writeheader()
+    writer.writerows(history)
+    atomic_write_text(path, buffer.getvalue())
 
 
 def _open_run_record(
