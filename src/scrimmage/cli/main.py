@@ -64,6 +64,9 @@ def _register() -> None:
     register_report_commands()
     app.add_typer(report_app, name="report", help="Self-contained HTML reports of runs, comparisons and studies.")
     app.command("train")(train)
+    from scrimmage.cli.compare import compare
+
+    app.command("compare")(compare)
     app.command("predict", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
                 epilog=predictor_options)(predict)
     app.command("runs")(runs)
