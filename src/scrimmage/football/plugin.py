@@ -25,3 +25,8 @@ def register() -> None:
     COMMANDS.register("data nfl", "scrimmage.football.cli.nfl:nfl", "Ingest NFL play-by-play into validated Parquet tables.")
     COMMANDS.register("simulate", "scrimmage.football.cli.simulate:simulate", "Monte Carlo games: a matchup's score distribution, or real against simulated (--games test).")
     COMMANDS.register("data cfb", "scrimmage.football.cli.cfb:cfb", "Ingest college play-by-play (CollegeFootballData.com CSVs) into the same validated tables.")
+    from scrimmage.reports.hooks import FIGURES  # pictures for `scrimmage report run`
+
+    FIGURES.register("nfl-pregame", "scrimmage.football.reports.figures:pregame_figures", "home-win calibration, margin errors")
+    for games in ("nfl-games", "cfb-games"):
+        FIGURES.register(games, "scrimmage.football.reports.figures:hierarchical_figures", "pregame calibration, play types, simulated vs real")
