@@ -2,7 +2,11 @@
 
 ``kind`` says which tasks may use a loss: ``regression`` losses compare standardised targets,
 ``classification`` losses take logits. The task passes what the loss needs to know
-(:class:`LossInfo`: target or class names, the mode, class weights).
+(:class:`LossInfo`: target or class names, the mode, class weights, the training split's class
+counts).
+
+Class imbalance is weighted in one place per run: the task's ``class_weights``, focal's ``alpha``
+or ``weighted_bce``'s own weights. Two of them at once would multiply, so that is a config error.
 """
 
 from __future__ import annotations
@@ -26,6 +30,10 @@ class LossInfo:
     target_names: tuple[str, ...]
     class_names: tuple[str, ...] = ()
     class_weights: tuple[float, ...] | None = None
+    class_counts: tuple[float, ...] | None = None
+    """Training examples per class (binary, multi-class) or positives per label (multi-label)."""
+    n_examples: int | None = None
+    """Training examples (rows; real steps of sequences) the counts come from."""
 
 
 class RegressionLoss(Component):
@@ -103,16 +111,45 @@ class CrossEntropyLoss(Component):
 
 @LOSSES.register
 class FocalLoss(Component):
-    """Focal loss (Lin et al. 2017): down-weights easy examples for imbalanced classes."""
+    """Focal loss (Lin et al. 2017): down-weights easy examples; binary as torchvision's sigmoid_focal_loss."""
 
     kind: ClassVar[str] = "classification"
     name: Literal["focal"] = "focal"
     gamma: FiniteFloat = Field(2.0, ge=0, description="Focusing strength; 0 gives (weighted) cross-entropy.")
     alpha: FiniteFloat | None = Field(
-        None, gt=0, lt=1, description="Weight of the positive class (binary/multi-label); null uses the task's class weights."
+        None, gt=0, lt=1,
+        description="Binary/multi-label: weight of the positive class, 1 - alpha of the negative (e.g. 0.25); null uses the task's class weights.",
     )
 
     def build(self, info: LossInfo) -> LossFn:
         from scrimmage.losses.functional import focal
 
+        if self.alpha is not None and info.mode == "multiclass":
+            raise ConfigError(f"loss.alpha ({self.alpha}) weighs the positive class of a binary or multi-label task; "
+                              "this task is multi-class: drop loss.alpha and set task.class_weights instead.")
+        if self.alpha is not None and info.class_weights is not None:
+            raise ConfigError(f"loss.alpha ({self.alpha}) and task.class_weights both weight the classes and would "
+                              "multiply; keep one (task.class_weights: none, or drop loss.alpha).")
         return focal(info.mode, info.class_weights, self.gamma, self.alpha)
+
+
+@LOSSES.register
+class WeightedBCELoss(Component):
+    """Binary cross-entropy on logits with w_pos = N / N_pos and w_neg = N / N_neg from the training split."""
+
+    kind: ClassVar[str] = "classification"
+    name: Literal["weighted_bce"] = "weighted_bce"
+
+    def build(self, info: LossInfo) -> LossFn:
+        from scrimmage.losses.functional import weighted_bce
+
+        if info.mode not in ("binary", "multilabel"):
+            raise ConfigError(f"loss weighted_bce is a sigmoid loss for binary or multi-label tasks; this task is {info.mode}: "
+                              "use cross_entropy with task.class_weights: balanced.")
+        if info.class_weights is not None:
+            raise ConfigError("loss weighted_bce weights the classes itself (N / count from the training split) and "
+                              "task.class_weights would multiply it; set task.class_weights: none.")
+        if info.class_counts is None or info.n_examples is None:
+            raise ConfigError(f"loss weighted_bce needs the training split's class counts, which task mode {info.mode!r} "
+                              "does not give; use cross_entropy or focal.")
+        return weighted_bce(info.mode, info.class_counts, info.n_examples)

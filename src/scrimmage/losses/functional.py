@@ -79,6 +79,13 @@ def _positive_weight(weight: Tensor, mode: str) -> Tensor:
 
 
 def focal(mode: str, class_weights: Sequence[float] | None, gamma: float, alpha: float | None) -> Callable[..., tuple[Tensor, Tensor]]:
+    """Focal loss, the mean over examples (and labels).
+
+    Sigmoid (binary, multi-label) is torchvision's ``sigmoid_focal_loss`` with ``reduction="mean"``:
+    ``ce * (1 - p_t) ** gamma`` with ``p_t = p y + (1 - p)(1 - y)``, times ``alpha_t = alpha y +
+    (1 - alpha)(1 - y)`` when ``alpha`` is given (else the class weights, if any). Multi-class:
+    ``-(1 - p_t) ** gamma * log p_t`` of the true class, times its class weight.
+    """
     weight = _weights(class_weights)
 
     def multiclass(logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
@@ -110,3 +117,27 @@ def focal(mode: str, class_weights: Sequence[float] | None, gamma: float, alpha:
         return loss, loss.detach()
 
     return multiclass if mode == "multiclass" else sigmoid
+
+
+def weighted_bce(mode: str, class_counts: Sequence[float], n_examples: int) -> Callable[..., tuple[Tensor, Tensor]]:
+    """Binary cross-entropy on logits, each example weighted by ``N / N_pos`` (positive) or ``N / N_neg`` (negative).
+
+    ``class_counts``: (negatives, positives) for binary, positives per label for multi-label; a
+    count of zero counts as one (the weight of a class that never occurs never applies). The
+    loss is the plain mean of the weighted terms (so a balanced split weighs every term 2).
+    """
+    n = float(n_examples)
+    counts = torch.tensor([float(c) for c in class_counts])
+    positives = counts[1:2] if mode == "binary" else counts
+    w_pos = n / positives.clamp_min(1.0)
+    w_neg = n / (n - positives).clamp_min(1.0)
+
+    def fn(logits: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        logits = logits.float()
+        target = target.float().reshape(logits.shape)
+        pos, neg = w_pos.to(logits.device), w_neg.to(logits.device)
+        weight = pos * target + neg * (1 - target)
+        loss = F.binary_cross_entropy_with_logits(logits, target, weight=weight)
+        return loss, loss.detach()
+
+    return fn
