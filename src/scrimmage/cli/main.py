@@ -70,6 +70,10 @@ def _register() -> None:
     app.command("predict", context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
                 epilog=predictor_options)(predict)
     app.command("runs")(runs)
+    from scrimmage.cli.tune import evaluate, tune
+
+    app.command("tune")(tune)
+    app.command("evaluate")(evaluate)
     app.command("list")(list_components)
 
 
