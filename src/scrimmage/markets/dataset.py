@@ -1,0 +1,165 @@
+"""``market-windows``: the dataset's options (registered by :mod:`scrimmage.markets.plugin`).
+
+Light: pydantic only. Its ``build(workdir)`` imports the builder (:mod:`.windows`: pandas, torch)
+on call. The feature names are a small grammar (``ret_<k>h``, ``vol_<k>h``, ``volume_z_<k>h``,
+``rsi_<k>`` ...) checked here, so ``config validate`` catches a misspelt feature without data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from scrimmage.config.registry import DATASETS, Component
+from scrimmage.config.types import FiniteFloat, NonNegativeInt, PositiveInt
+
+if TYPE_CHECKING:
+    from scrimmage.data.datamodule import DataBundle
+
+#: The default features (23): causal, from the bars up to the decision hour.
+DEFAULT_FEATURES = (
+    "ret_1h", "ret_2h", "ret_4h", "ret_8h", "ret_12h", "ret_24h", "ret_48h", "ret_96h", "ret_168h",
+    "log_volume", "volume_z_168h", "hl_range", "close_position", "vol_24h", "vol_168h", "rsi_14",
+    "macd", "macd_signal", "bollinger_position", "hour_sin", "hour_cos", "dow_sin", "dow_cos",
+)
+#: Feature names with a window: the pattern → what the number is.
+WINDOWED = {
+    re.compile(r"ret_(\d+)h"): "log return of the close over the last k hours",
+    re.compile(r"vol_(\d+)h"): "standard deviation of hourly log returns over the last k hours",
+    re.compile(r"volume_z_(\d+)h"): "z-score of log quote volume against its last k hours",
+    re.compile(r"rsi_(\d+)"): "Wilder's RSI over k hours, as a fraction (0..1)",
+}
+FIXED = {
+    "log_volume": "log1p of the quote volume (volume x close) of the hour",
+    "hl_range": "log(high / low) of the hour",
+    "close_position": "(close - low) / (high - low); 0.5 for a flat bar",
+    "macd": "EMA12 - EMA26 of the close, divided by the close",
+    "macd_signal": "EMA9 of the MACD line, divided by the close",
+    "bollinger_position": "(close - SMA20) / (2 x rolling std 20)",
+    "hour_sin": "sin of the hour of day (UTC)", "hour_cos": "cos of the hour of day (UTC)",
+    "dow_sin": "sin of the day of week", "dow_cos": "cos of the day of week",
+}
+#: The longest window a feature may name (four weeks).
+MAX_WINDOW = 672
+
+
+def parse_feature(name: str) -> tuple[str, int]:
+    """``(kind, k)`` of a feature name (``("ret", 24)`` for ``ret_24h``; ``(name, 0)`` for a fixed one)."""
+    if name in FIXED:
+        return name, 0
+    for pattern in WINDOWED:
+        match = pattern.fullmatch(name)
+        if match:
+            k = int(match.group(1))
+            if not 1 <= k <= MAX_WINDOW or (name.startswith(("vol_", "volume_z_", "rsi_")) and k < 2):
+                raise ValueError(f"feature {name!r}: the window must be 2..{MAX_WINDOW} hours (1.. for returns)")
+            return name.rsplit("_", 1)[0], k
+    known = ", ".join([*FIXED, "ret_<k>h", "vol_<k>h", "volume_z_<k>h", "rsi_<k>"])
+    raise ValueError(f"unknown feature {name!r}; known: {known}")
+
+
+def _date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+@DATASETS.register
+class MarketWindowsConfig(Component):
+    """Hourly OHLCV of many assets → windows of causal features → does the price rise by the threshold within the horizon?
+
+    Reads the tables of ``scrimmage data markets`` from ``<workdir>/data/markets``; with
+    ``source`` set it runs that ingest first (cached: a no-op when the tables were built from the
+    same files). Splits by time; a decision hour belongs to a split when its whole label window
+    (``horizon`` hours after it) lies inside that split's dates, so no label crosses a boundary and
+    the last training input ends at least ``horizon`` hours before validation begins.
+    """
+
+    name: Literal["market-windows"] = "market-windows"
+    source: Path | None = Field(
+        None, description="Folder of <SYMBOL>.csv(.gz) OHLCV files to ingest first; null reads the tables "
+                          "`scrimmage data markets` wrote under <workdir>/data/markets.",
+    )
+    symbols: list[str] | None = Field(None, min_length=1, description="Symbols to use (e.g. [BTCUSDT, ETHUSDT]); null = all ingested.")
+    features: list[str] = Field(list(DEFAULT_FEATURES), min_length=1,
+                                description="Per-hour features, in column order (see the README's feature table).")
+    lookback: PositiveInt = Field(24, le=MAX_WINDOW, description="Hours per window: decision hour t sees rows t-lookback+1..t.")
+    horizon: PositiveInt = Field(24, le=MAX_WINDOW, description="Hours ahead the label looks; longer gaps split a symbol into segments.")
+    stride: PositiveInt = Field(1, le=168, description="A decision hour every `stride` hours (UTC hours divisible by it).")
+    label: Literal["threshold", "volatility"] = Field(
+        "threshold", description="threshold: forward return > threshold; volatility: forward return > vol_k x 24 h "
+                                 "volatility x sqrt(horizon).",
+    )
+    threshold: FiniteFloat = Field(0.05, gt=-1, description="label=threshold: the forward return over the horizon that counts as yes.")
+    vol_k: FiniteFloat = Field(1.0, gt=0, description="label=volatility: how many horizon-scaled volatilities the return must exceed.")
+    train: tuple[str, str] = Field(("2021-04-01", "2022-12-31"), description="First and last day (UTC, inclusive) of training.")
+    val: tuple[str, str] = Field(("2023-01-01", "2023-06-30"), description="First and last day (UTC, inclusive) of validation.")
+    test: tuple[str, str] = Field(("2023-07-01", "2023-12-31"), description="First and last day (UTC, inclusive) of the test.")
+    max_train_windows: PositiveInt | None = Field(
+        None, description="Keep a random subset of this many training windows (quick runs); null keeps all.")
+    subsample_seed: NonNegativeInt = Field(0, description="Seed of the max_train_windows subset.")
+
+    @field_validator("source")
+    @classmethod
+    def _source_exists(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        # Checked at load time, before any long work; a model loaded from its checkpoint skips it.
+        if value is not None and (info.context or {}).get("check_files", True) and not value.is_dir():
+            raise ValueError(f"{value} is not a folder; pass the folder of per-symbol OHLCV files "
+                             "(see `scrimmage data markets --help`)")
+        return value
+
+    @field_validator("features")
+    @classmethod
+    def _known_features(cls, value: list[str]) -> list[str]:
+        for name in value:
+            parse_feature(name)
+        if len(set(value)) != len(value):
+            raise ValueError(f"data.features lists a feature twice: {sorted({v for v in value if value.count(v) > 1})}")
+        return value
+
+    @field_validator("symbols")
+    @classmethod
+    def _symbols(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            value = [s.strip().upper() for s in value]
+            if any(not s for s in value) or len(set(value)) != len(value):
+                raise ValueError("data.symbols must name each symbol once, none empty")
+        return value
+
+    @field_validator("train", "val", "test")
+    @classmethod
+    def _dates(cls, value: tuple[str, str], info: ValidationInfo) -> tuple[str, str]:
+        try:
+            first, last = _date(str(value[0])), _date(str(value[1]))
+        except ValueError:
+            raise ValueError(f"data.{info.field_name} needs two dates like 2021-04-01, got {list(value)}") from None
+        if last < first:
+            raise ValueError(f"data.{info.field_name} ends ({last}) before it begins ({first})")
+        return first.isoformat(), last.isoformat()
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MarketWindowsConfig:
+        for a, b in (("train", "val"), ("val", "test")):
+            if _date(getattr(self, b)[0]) <= _date(getattr(self, a)[1]):
+                raise ValueError(f"data.{b} must begin after data.{a} ends ({getattr(self, a)[1]}); splits are by time "
+                                 "and must not overlap")
+        return self
+
+    def periods(self) -> dict[str, tuple[dt.date, dt.date]]:
+        return {s: (_date(getattr(self, s)[0]), _date(getattr(self, s)[1])) for s in ("train", "val", "test")}
+
+    def class_names(self) -> tuple[str, ...]:
+        return ("no", "yes")
+
+    def targets(self) -> tuple[str, ...]:
+        return ("opportunity",)
+
+    def build(self, workdir: Path) -> DataBundle:
+        from scrimmage.markets.windows import build_market_windows
+
+        return build_market_windows(self, workdir)
+
+
+__all__ = ["DEFAULT_FEATURES", "MarketWindowsConfig", "parse_feature"]
