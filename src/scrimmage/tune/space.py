@@ -134,12 +134,14 @@ def _check_key(resolved: dict[str, Any], key: str, source: str) -> None:
                                   f"in the recipe; use 0..{len(node) - 1}.")
             node = node[int(part)]
             continue
-        if not isinstance(node, dict) or part not in node:
-            valid = list(node) if isinstance(node, dict) else []
-            close = difflib.get_close_matches(part, valid, n=1, cutoff=0.5)
+        if not isinstance(node, dict):
+            parent = ".".join(parts[:depth])
+            raise ConfigError(f"{source}: search.params['{key}']: '{parent}' is a value, not a section, so it has no "
+                              f"'{part}'.")
+        if part not in node:
+            close = difflib.get_close_matches(part, list(node), n=1, cutoff=0.5)
             prefix = where.rsplit(".", 1)[0] + "." if "." in where else ""
             hint = f" Did you mean '{prefix}{close[0]}'?" if close else ""
-            kind = "a value, not a section" if not isinstance(node, (dict, list)) else "not a key of the recipe"
-            raise ConfigError(f"{source}: search.params['{key}']: '{where}' is {kind} (the resolved recipe, defaults "
-                              f"included, has no such key).{hint}")
+            raise ConfigError(f"{source}: search.params['{key}']: '{where}' is not a key of the recipe (the resolved "
+                              f"recipe, defaults included, has no such key).{hint}")
         node = node[part]
