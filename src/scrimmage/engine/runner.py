@@ -437,6 +437,10 @@ def _finish(config: RunConfig, loop: Loop, task: Any, bundle: DataBundle, fabric
     if config.checkpoint.restore_best and saver.best_path.exists():
         if evaluate_test:
             loop.load_weights(saver.best_path)
+            if isinstance(task, Stateful):  # the task state of the same epoch (e.g. its tuned decision threshold)
+                saved_state = read_checkpoint(saver.best_path).get("task_state")
+                if saved_state:
+                    task.load_state_dict(saved_state)
         scored, epoch = saver.best_path, saver.best_epoch
     elif evaluate_test:
         scored, epoch = saver.directory / "final.ckpt", state.epoch

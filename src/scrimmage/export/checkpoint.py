@@ -22,7 +22,7 @@ from scrimmage.config.loader import validate_config
 from scrimmage.config.registry import PREDICTORS
 from scrimmage.config.schema import RunConfig
 from scrimmage.data.datamodule import InputSpec
-from scrimmage.engine.tasks.base import Task
+from scrimmage.engine.tasks.base import Stateful, Task
 from scrimmage.errors import ArgumentError, CheckpointError, ConfigError
 from scrimmage.paths import resolve_workdir, runs_dir
 
@@ -130,6 +130,8 @@ def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedM
         raise CheckpointError(f"the weights in {path} do not fit the model its config builds ({detail}); it was probably "
                               "written by another scrimmage version: retrain it with this one") from None
     model.eval()
+    if isinstance(task, Stateful) and state.get("task_state"):  # e.g. the decision threshold tuned with these weights
+        task.load_state_dict(state["task_state"])
     run_id = path.parent.parent.name if (path.parent.parent / "run.json").is_file() else None
     status = run_status(path.parent.parent).get("status") if run_id else None
     position = (state.get("loop") or {}).get("position") if state.get("format") == 3 else state.get("loop")

@@ -9,7 +9,7 @@ names a phase's ``loss_weights`` may use). The built task names its metrics with
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -47,7 +47,7 @@ class RegressionTaskConfig(Component):
 
 @TASKS.register
 class ClassificationTaskConfig(Component):
-    """Binary, multi-class or multi-label classification on logits: accuracy, log loss, F1, AUROC, ECE."""
+    """Binary, multi-class or multi-label classification on logits: accuracy, log loss, F1, AUROC, ECE (binary: PR-AUC, tuned threshold)."""
 
     name: Literal["classification"] = "classification"
     loss_kind: ClassVar[str] = "classification"
@@ -58,14 +58,19 @@ class ClassificationTaskConfig(Component):
         "none", description="Loss weight per class: none, balanced (inverse training frequency) or one number per class."
     )
     ece_bins: PositiveInt = Field(15, description="Bins of the expected calibration error.")
+    threshold: Literal["tuned"] | Annotated[FiniteFloat, Field(gt=0, lt=1)] = Field(
+        "tuned", description="Binary decision threshold on P(positive): tuned (max F1 of the positive class on the "
+                             "validation split, kept in the checkpoint) or a fixed number in (0, 1).",
+    )
 
     def build(self, spec: InputSpec) -> Task:
         from scrimmage.engine.tasks.classification import ClassificationTask
 
-        return ClassificationTask(spec, self.mode, self.class_weights, self.ece_bins)
+        return ClassificationTask(spec, self.mode, self.class_weights, self.ece_bins, self.threshold)
 
     def expected_metrics(self, data: Component) -> list[str] | None:
-        """Binary mode adds f1/precision/recall/brier; with mode auto that needs the class count."""
+        """Binary mode adds f1/precision/recall/brier/pr_auc/threshold and the *_at_0.5 metrics; with mode auto that
+        needs the class count."""
         if self.mode == "auto":
             classes = getattr(data, "class_names", lambda: None)()
             if classes is None:

@@ -12,7 +12,11 @@ def regression_metric_names(targets: tuple[str, ...], prefix: str = "val") -> li
 
 
 CLASSIFICATION_METRICS = ("loss", "accuracy", "log_loss", "macro_f1", "auroc", "ece")
-BINARY_METRICS = ("f1", "precision", "recall", "brier")
+AT_HALF = "_at_0.5"
+"""Suffix of a binary metric taken at the fixed threshold 0.5 (the plain name is at the tuned threshold)."""
+THRESHOLD_METRICS = ("accuracy", "precision", "recall", "f1")
+"""Binary metrics that depend on the decision threshold: reported at the task's threshold and at 0.5."""
+BINARY_METRICS = ("f1", "precision", "recall", "brier", "pr_auc", "threshold", *(f"{n}{AT_HALF}" for n in THRESHOLD_METRICS))
 
 
 def classification_metric_names(binary: bool, prefix: str = "val") -> list[str]:
