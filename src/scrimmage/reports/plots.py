@@ -47,7 +47,9 @@ def png_bytes(figure: Figure) -> bytes:
 
 
 def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")[:60] or "figure"
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:60] or "figure"
 
 
 def learning_curves(history: Any, monitor: str, labels: Sequence[str] = (), runs: Sequence[Any] = ()) -> list[Figure]:
@@ -124,7 +126,8 @@ def roc_pr(y: np.ndarray, score: np.ndarray, positive: str, threshold: float | N
     return [done(fig, "ROC and precision-recall curves", caption, "roc_pr")]
 
 
-def confusion(matrix: Sequence[Sequence[float]], classes: Sequence[str], title: str = "confusion matrix") -> Figure:
+def confusion(matrix: Sequence[Sequence[float]], classes: Sequence[str], title: str = "confusion matrix",
+              name: str = "") -> Figure:
     """Counts with the row share (recall of each true class) in each cell."""
     counts = np.asarray(matrix, dtype=float)
     k = len(classes)
@@ -144,7 +147,7 @@ def confusion(matrix: Sequence[Sequence[float]], classes: Sequence[str], title: 
     fig.colorbar(image, ax=ax, shrink=0.8, label="share of the true class")
     total = counts.sum()
     caption = f"{int(total):,} examples; accuracy {np.trace(counts) / max(total, 1):.3f}; cells: count and share of the row"
-    return done(fig, title, caption, _slug(title))
+    return done(fig, title, caption, name or _slug(title))
 
 
 def reliability(y: np.ndarray, prob: np.ndarray, bins: int = 10, title: str = "calibration (reliability)",

@@ -96,7 +96,7 @@ def classification_figures(run: RunData) -> list[Figure]:
             if p >= 0:
                 matrix[t, p] += 1
     title = "confusion matrix" + (f" (threshold {threshold:.3g})" if binary and threshold is not None else "")
-    figures.append(plots.confusion(matrix, classes, title))
+    figures.append(plots.confusion(matrix, classes, title, "confusion_matrix"))
     if binary:
         figures.append(plots.reliability((y == 1).astype(float), probs[:, 1],
                                          what=f"predicted P({classes[1]})", outcome=f"observed share of '{classes[1]}'"))
