@@ -57,7 +57,8 @@ def build_schedule(
     if cfg.name == "step":
         return Schedule(lr_sched.StepLR(optimizer, step_size=cfg.step_size, gamma=cfg.gamma), "epoch")
     return Schedule(
-        lr_sched.ReduceLROnPlateau(optimizer, mode=mode, factor=cfg.factor, patience=cfg.patience), "metric"
+        lr_sched.ReduceLROnPlateau(optimizer, mode=mode, factor=cfg.factor, patience=cfg.patience, min_lr=cfg.min_lr,
+                                   threshold=cfg.threshold, cooldown=cfg.cooldown), "metric"
     )
 
 

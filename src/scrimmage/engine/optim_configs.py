@@ -118,8 +118,11 @@ class StepSchedule(ScheduleConfig):
 
 @SCHEDULERS.register
 class PlateauSchedule(ScheduleConfig):
-    """Multiply the LR by factor when the monitored metric stops improving."""
+    """Multiply the LR by factor when the monitored metric stops improving (its direction is monitor.mode)."""
 
     name: Literal["plateau"] = "plateau"
     factor: FiniteFloat = Field(0.5, gt=0, lt=1, description="LR multiplier when the metric plateaus.")
     patience: NonNegativeInt = Field(3, description="Epochs without improvement before an LR drop.")
+    min_lr: FiniteFloat = Field(0.0, ge=0, description="The LR never drops below this (absolute, e.g. 1e-6).")
+    threshold: FiniteFloat = Field(1e-4, ge=0, description="Smallest relative change of the metric that counts as an improvement.")
+    cooldown: NonNegativeInt = Field(0, description="Epochs after an LR drop before plateaus are counted again.")
