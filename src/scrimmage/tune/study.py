@@ -62,6 +62,7 @@ from scrimmage.tune.space import check_space, decoded_params, search_metric, sea
 from scrimmage.tune.storage import StudyStore, open_store, reap_dead_trials, trial_owner
 
 STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+STATE_NAMES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
 IGNORED_KEYS = ("tracking.", "trainer.threads", "trainer.session_budget")
 """Recipe keys a resumed study may change: they do not change what a trial learns."""
 
@@ -437,7 +438,7 @@ def summarize(study: Any, search: SearchConfig | None, store: StudyStore, workdi
     else:
         notes.append("parameter importance needs at least 2 complete trials")
     epochs = sum(int(t.user_attrs.get("epochs") or 0) for t in all_trials)
-    trials = [{"number": t.number, "state": t.state.name.lower(), "value": t.value,
+    trials = [{"number": t.number, "state": STATE_NAMES[t.state.name], "value": t.value,
                "params": decoded_params(t.params, search) if search is not None else t.params,
                "epochs": t.user_attrs.get("epochs"), "run_id": t.user_attrs.get("run_id"),
                "error": t.user_attrs.get("error"), "retry_of": t.system_attrs.get("failed_trial")}
