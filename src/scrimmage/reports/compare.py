@@ -32,7 +32,8 @@ def report_compare(workdir: Path, run_ids: list[str], out: str | Path) -> dict[s
 def curves(runs: list[RunData]) -> list[page.Figure]:
     monitors = {run.monitor[0] for run in runs}
     monitor = monitors.pop() if len(monitors) == 1 else "val/loss"
-    return plots.learning_curves(None, monitor, labels=[run.run_id for run in runs], runs=[run.history for run in runs])
+    labels = [f"#{i}" for i in range(1, len(runs) + 1)]  # run ids are long: the table maps # to the run
+    return plots.learning_curves(None, monitor, labels=labels, runs=[run.history for run in runs])
 
 
 def metrics_table(runs: list[RunData]) -> tuple[list[str], list[list[Any]]]:
@@ -43,12 +44,12 @@ def metrics_table(runs: list[RunData]) -> tuple[list[str], list[list[Any]]]:
         for key, value in (run.result.get("test") or {}).items():
             if key not in columns and isinstance(value, (int, float)) and not isinstance(value, bool):
                 columns[key] = key
-    headers = ["run", "data", "model", "epochs", "best val", *columns.values()]
+    headers = ["#", "run", "data", "model", "epochs", "best val", *columns.values()]
     rows = []
-    for run in runs:
+    for i, run in enumerate(runs, 1):
         model = (run.report.get("rows") or {}).get("model") or run.result.get("test") or {}
         best = run.result.get("best") or {}
-        rows.append([run.run_id, run.data_name, (run.config.get("model") or {}).get("name"), run.result.get("epochs_completed"),
+        rows.append([f"#{i}", run.run_id, run.data_name, (run.config.get("model") or {}).get("name"), run.result.get("epochs_completed"),
                      f"{best.get('metric')} {page.fmt(best.get('value'))}",
                      *(model.get(k) if not isinstance(model.get(k), (dict, list)) else None for k in columns)])
     return headers, rows
@@ -58,7 +59,7 @@ def differing_settings(runs: list[RunData]) -> tuple[list[str], list[list[Any]]]
     flats = [dict(_flat(run.config)) for run in runs]
     keys = list(dict.fromkeys(k for flat in flats for k in flat))
     differ = [k for k in keys if len({repr(flat.get(k)) for flat in flats}) > 1]
-    return ["setting", *(run.run_id for run in runs)], [[k, *(flat.get(k, "-") for flat in flats)] for k in differ]
+    return ["setting", *(f"#{i}" for i in range(1, len(runs) + 1))], [[k, *(flat.get(k, "-") for flat in flats)] for k in differ]
 
 
 def render(runs: list[RunData], figures: list[page.Figure]) -> str:

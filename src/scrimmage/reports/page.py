@@ -64,7 +64,7 @@ def fmt(value: Any) -> str:
             return f"{value:.3g}"
         return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(fmt(v) for v in value)
+        return ", ".join(fmt(v) for v in value) if value else "[]"
     return str(value)
 
 
