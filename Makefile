@@ -10,7 +10,7 @@ TORCH_SPEC ?= torch==2.13.0
 LOCK   := requirements.lock
 PIP_TOOLS_SPEC ?= pip-tools==7.6.2
 
-.PHONY: install dev demo test lint bench clean lock
+.PHONY: install dev demo test lint bench clean lock chromium
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,8 +43,14 @@ demo: install
 
 # The whole suite, slow tests included, across every core (pytest-xdist); the 15 slowest tests are listed
 # so a new expensive test shows up in the log (budget: README, "Development").
-test: install
+test: install chromium
 	$(PY) -m pytest -q -n auto --durations=15
+
+# Headless Chromium for the report pages' browser test (tests/reports/test_browser.py; skipped without it).
+# Idempotent: installs Debian's chromium only where none is on PATH (needs root or sudo-less apt, as in CI);
+# where it cannot be installed the test target goes on and that test skips with its reason.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver) || echo "chromium not installed: the report browser test will skip"
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
