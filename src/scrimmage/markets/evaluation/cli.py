@@ -16,14 +16,14 @@ from scrimmage.errors import ArgumentError
 HEADERS = ["strategy", "trades", "hit rate", "mean trade", "total return", "Sharpe", "max drawdown", "exposure"]
 
 
-def _pct(value: float) -> str:
-    return "-" if value != value else f"{value:+.1%}"
+def percent(value: float, sign: bool = True) -> str:
+    return "-" if value != value else (f"{value:+.1%}" if sign else f"{value:.1%}")
 
 
 def rows_of(result: Any) -> list[list[str]]:
-    return [[s.name, f"{s.trades:,}", "-" if s.hit_rate != s.hit_rate else f"{s.hit_rate:.1%}",
-             _pct(s.mean_trade_return), _pct(s.total_return), f"{s.sharpe:.2f}", f"{s.max_drawdown:.1%}",
-             f"{s.exposure:.0%}"] for s in result.strategies]
+    return [[s.name, f"{s.trades:,}", percent(s.hit_rate, sign=False), percent(s.mean_trade_return),
+             percent(s.total_return), f"{s.sharpe:.2f}", percent(s.max_drawdown, sign=False), f"{s.exposure:.0%}"]
+            for s in result.strategies]
 
 
 def check_html_path(html: Path | None) -> None:

@@ -21,12 +21,13 @@ def equity_figure(result: Any) -> page.Figure:
 
 
 def write_backtest_html(result: Any, path: str | Path) -> Path:
-    headers = ["strategy", "trades", "hit rate", "mean trade", "total return", "Sharpe", "max drawdown", "exposure"]
-    rows = [[s.name, s.trades, s.hit_rate, s.mean_trade_return, s.total_return, s.sharpe, s.max_drawdown, s.exposure]
-            for s in result.strategies]
+    from scrimmage.markets.evaluation.cli import HEADERS, percent, rows_of
+
+    headers, rows = HEADERS, rows_of(result)
     model = result.strategies[0]
     per_symbol = sorted(model.per_symbol.items(), key=lambda item: -item[1]["total_return"])
-    symbol_rows = [[name, v["trades"], v["hit_rate"], v["mean_trade_return"], v["total_return"]] for name, v in per_symbol]
+    symbol_rows = [[name, v["trades"], percent(v["hit_rate"], sign=False), percent(v["mean_trade_return"]),
+                    percent(v["total_return"])] for name, v in per_symbol]
     text = page.document(
         f"backtest of {result.run_id or result.checkpoint}",
         f"test period {page.esc(result.start[:16])} to {page.esc(result.end[:16])} · {result.symbols} symbols",

@@ -20,7 +20,7 @@ from scrimmage.markets.evaluation.thresholds import at_threshold, best_f1_thresh
 
 COLUMNS = {
     "pr_auc": "PR-AUC", "pr_auc_ci": "PR-AUC 95% CI", "roc_auc": "ROC-AUC", "roc_auc_ci": "ROC-AUC 95% CI",
-    "f1": "F1+", "precision": "precision", "recall": "recall", "threshold": "threshold",
+    "f1": "F1+", "precision": "precision", "recall": "recall", "threshold": "threshold", "f1_at_0.5": "F1+ @0.5",
     "symbol_auc_median": "symbol AUC p50", "symbol_auc_p10": "p10", "symbol_auc_p90": "p90", "n": "windows",
 }
 
@@ -55,6 +55,8 @@ def market_report(ctx: Any, report: Any, *, baselines: tuple[str, ...], bootstra
     for baseline in fit_baselines(data, baselines, max_train_windows, seed, lightgbm_rounds, ctx.print):
         threshold = best_f1_threshold(baseline.val, val_labels)
         rows[baseline.name] = _row(baseline.test, labels, days, symbols, threshold, bootstrap, seed)
+        if baseline.name != "volatility":  # a probability: its F1 at 0.5 means what the model's does
+            rows[baseline.name]["f1_at_0.5"] = at_threshold(baseline.test, labels, 0.5)["f1"]
         scores[baseline.name] = baseline.test
     report.rows = rows
     report.columns = dict(COLUMNS)
