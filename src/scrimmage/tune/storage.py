@@ -69,6 +69,8 @@ def open_store(spec: str | None, workdir: Path, *, create: bool, heartbeat: tupl
     """
     journal = _journal_path(spec, workdir)
     if journal is not None:
+        if create and spec == "journal":
+            workdir.mkdir(parents=True, exist_ok=True)  # the default journal lives in the workdir
         return _open_journal(journal, create)
     url = spec if spec is not None else default_storage_url(workdir)
     if "://" not in url:
