@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import csv
 
-from scrimmage.reports.run_report import report_run
 from scrimmage.paths import runs_dir
+from scrimmage.reports.run_report import report_run
 from tests.reports.pages import check_self_contained, figure_titles
 
 
