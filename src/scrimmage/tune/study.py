@@ -231,11 +231,13 @@ def tune(
     remaining = trials - done_before
     started = time.perf_counter()
     interrupted: list[int] = []
+    data_seconds = 0.0
     if remaining > 0:
         print(f"study {name} in {store.url}: {done_before} trial(s) done, running {remaining} more "
               f"({direction} {metric}; pruner {search.pruner.name}; sampler {search.sampler.name}"
               f"{', constant liar' if parallel and search.sampler.name == 'tpe' else ''})")
         bundle = config.data.build(workdir)
+        data_seconds = time.perf_counter() - started
         tracker = _parent_run(config, study, name, store, bundle.info, tracking_uri, workdir)
         parent = tracker.run_id if tracker is not None else None
         objective = _Objective(config, search, bundle, name, uid, workdir, parent, tracking_uri, callbacks or [],
@@ -270,6 +272,7 @@ def tune(
     else:
         print(f"study {name} in {store.url} already holds {done_before} trial(s) (--trials {trials}); nothing to run")
     summary = summarize(study, search, store, workdir, metric=metric, seconds=time.perf_counter() - started)
+    summary["data_seconds"] = round(data_seconds, 3)
     if summary["best"] is not None:
         _keep_best(study, summary, config, workdir, keep_checkpoints, print)
     elif not any(t.state == TrialState.RUNNING for t in study.get_trials(deepcopy=False)):
@@ -293,6 +296,7 @@ class _Objective:
         from scrimmage.engine import run
         from scrimmage.tune.pruning import OptunaPruning
 
+        started = time.perf_counter()
         frozen = trial.study._storage.get_trial(trial._trial_id)
         original = frozen.system_attrs.get("failed_trial")
         run_id = f"{self.study}-{self.uid}-t{original if original is not None else trial.number:04d}"
@@ -319,6 +323,7 @@ class _Objective:
                 best, epochs, seconds = outcome.best, outcome.epochs_completed, outcome.seconds
         except RunPruned:
             trial.set_user_attr("epochs", pruning.pruned_at or max(pruning.reported, default=0))
+            trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
             import optuna
 
             raise optuna.TrialPruned(f"pruned at epoch {pruning.pruned_at}") from None
@@ -328,13 +333,15 @@ class _Objective:
             raise
         except (TrainingDiverged, ScrimmageError) as exc:
             trial.set_user_attr("epochs", max(pruning.reported, default=0))
+            trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
             trial.set_user_attr("error", str(exc))
             if not isinstance(exc, TrainingDiverged) and not _any_complete(trial.study):
                 raise  # the first trials all fail the same way: a problem of the recipe or data, not of these values
             raise TrialFailed(str(exc)) from None
         trial.set_user_attr("epochs", int(epochs))
         trial.set_user_attr("best_epoch", best.get("epoch"))
-        trial.set_user_attr("seconds", round(float(seconds), 3))
+        trial.set_user_attr("seconds", round(time.perf_counter() - started, 3))
+        trial.set_user_attr("run_seconds", round(float(seconds), 3))
         if best.get("value") is None:
             message = f"{self.metric} was never finite in {epochs} epoch(s)"
             trial.set_user_attr("error", message)
@@ -440,7 +447,8 @@ def summarize(study: Any, search: SearchConfig | None, store: StudyStore, workdi
     epochs = sum(int(t.user_attrs.get("epochs") or 0) for t in all_trials)
     trials = [{"number": t.number, "state": STATE_NAMES[t.state.name], "value": t.value,
                "params": decoded_params(t.params, search) if search is not None else t.params,
-               "epochs": t.user_attrs.get("epochs"), "run_id": t.user_attrs.get("run_id"),
+               "epochs": t.user_attrs.get("epochs"), "seconds": t.user_attrs.get("seconds"),
+               "run_id": t.user_attrs.get("run_id"),
                "error": t.user_attrs.get("error"), "retry_of": t.system_attrs.get("failed_trial")}
               for t in all_trials]
     history = []
