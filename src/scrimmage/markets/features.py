@@ -20,7 +20,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from scrimmage.markets.dataset import parse_feature
+from scrimmage.markets.feature_names import parse_feature
 
 VOL_WINDOW = 24
 """Hours of the raw volatility the frames carry (``vol_24h``) and the volatility label scales."""
