@@ -56,12 +56,23 @@ class Runs:
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    """Built once per test session, shared by the xdist workers (tests only read it)."""
+    import json
+
+    from tests.conftest import built_once
+
+    folder = built_once(tmp_path_factory, "report-runs", _build)
+    return Runs(folder, **json.loads((folder / "made.json").read_text()))
+
+
+def _build(workdir: Path) -> None:
+    import json
+
     import optuna
 
     from scrimmage.engine import run
     from tests.engine.synthetic import synthetic_config
 
-    workdir = tmp_path_factory.mktemp("report-runs")
     binary = run(binary_config(), workdir=workdir, progress=False).run_id  # tracked: MLflow in the workdir
     binary_b = run(binary_config("model.hidden=[8]", "tracking.enabled=false"), workdir=workdir, progress=False).run_id
     regression = run(synthetic_config("trainer.epochs=3"), workdir=workdir, progress=False).run_id
@@ -80,4 +91,5 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         return (x - 1) ** 2 + abs(lr - 0.01)
 
     study.optimize(objective, n_trials=3)
-    return Runs(workdir, binary, binary_b, regression, storage, "tiny")
+    made = {"binary": binary, "binary_b": binary_b, "regression": regression, "study_storage": storage, "study": "tiny"}
+    (workdir / "made.json").write_text(json.dumps(made))

@@ -54,7 +54,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return f"{value:,}"
+        return f"{value:,}" if abs(value) >= 10_000 else str(value)  # years (2019) read as years
     if isinstance(value, float):
         if not math.isfinite(value):
             return "-"

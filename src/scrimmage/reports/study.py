@@ -258,11 +258,12 @@ def intermediate_figure(trials: list[Any]) -> page.Figure | None:
     fig, ax = plots.new()
     for t in shown:
         steps = sorted(t.intermediate_values)
-        pruned = t.state == optuna.trial.TrialState.PRUNED
-        ax.plot(steps, [t.intermediate_values[s] for s in steps], "-", lw=0.9 if pruned else 1.3,
-                color="#999" if pruned else plots.COLORS[0], alpha=0.6 if pruned else 0.9)
+        state = t.state.name.lower()
+        color, style = {"complete": (plots.COLORS[0], "-"), "pruned": ("#999", "-")}.get(state, (plots.COLORS[3], "--"))
+        ax.plot(steps, [t.intermediate_values[s] for s in steps], style, lw=0.9 if state == "pruned" else 1.3,
+                color=color, alpha=0.6 if state == "pruned" else 0.9)
     ax.set(xlabel="step (epoch)", ylabel="reported value", title="intermediate values")
-    caption = "what each trial reported per epoch to the pruner; blue: finished, grey: pruned"
+    caption = "what each trial reported per epoch to the pruner; blue: complete, grey: pruned, orange dashed: running or failed"
     return plots.done(fig, "intermediate values", caption, "intermediate_values")
 
 
@@ -276,7 +277,9 @@ def best_trials_table(study: Any) -> tuple[list[str], list[list[Any]]]:
     else:
         chosen = sorted(complete, key=lambda t: t.values[0], reverse=directions[0] == "maximize")[:TOP]
     names = sorted({k for t in chosen for k in t.params})
-    attrs = sorted({k for t in chosen for k, v in t.user_attrs.items() if isinstance(v, (int, float, str)) and len(str(v)) < 40})[:6]
+    taken = {"trial", "value", "epochs", "seconds", *names}
+    attrs = sorted({k for t in chosen for k, v in t.user_attrs.items()
+                    if k not in taken and isinstance(v, (int, float, str)) and len(str(v)) < 40})[:6]
     headers = ["trial", *(["value"] if len(directions) == 1 else [f"value {i}" for i in range(len(directions))]),
                "epochs", "seconds", *names, *attrs]
     rows = []
