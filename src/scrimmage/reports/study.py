@@ -250,7 +250,6 @@ def parallel_figure(complete: list[Any], direction: str) -> page.Figure | None:
 
 
 def intermediate_figure(trials: list[Any]) -> page.Figure | None:
-    import optuna
 
     shown = [t for t in trials if t.intermediate_values][:200]
     if not shown:
