@@ -145,3 +145,14 @@ def test_evaluate_options(tmp_path):
     fails_cleanly(tmp_path / "wd", ["evaluate", "x", "--split", "holdout"], "--split must be one of test, val, train")
     fails_cleanly(tmp_path / "wd", ["evaluate", ""], "evaluate needs a study name, a run id or a .ckpt file")
     fails_cleanly(tmp_path / "wd", ["evaluate", "a/b c"], "is neither a run under")
+
+
+def test_an_unreachable_tracking_store_leaves_no_study(tmp_path):
+    recipe = write_recipe(tmp_path / "tracked.yaml", tracking={"enabled": True})
+    workdir = tmp_path / "wd"
+    result = runner.invoke(app, ["--workdir", str(workdir), "tune", str(recipe), "--trials", "2",
+                                 "--tracking-uri", "postgresql://nobody@127.0.0.1:1/mlflow"])
+    assert result.exit_code == 2, result.output
+    assert "cannot" in result.output and "127.0.0.1:1" in result.output and "Traceback" not in result.output
+    assert optuna.get_all_study_names(f"sqlite:///{workdir / 'optuna.db'}") == []
+    assert not (workdir / "runs").exists() and not (workdir / "studies").exists()

@@ -196,14 +196,20 @@ def tune(
     store = open_store(storage, workdir, create=True,
                        heartbeat=(search.heartbeat_interval, search.grace_period, search.max_retry))
     direction = "maximize" if mode == "max" else "minimize"
-    existing = name in optuna.get_all_study_names(store.storage)
-    if existing:
+    study = None
+    if name in optuna.get_all_study_names(store.storage):
         study = optuna.load_study(study_name=name, storage=store.storage)
         _check_same_study(study, identity, name, store)
         if study.direction.name.lower() != direction:
             raise ArgumentError(f"study '{name}' in {store.url} {study.direction.name.lower()}s its metric but the recipe "
                                 f"asks to {direction} {metric}; pass a new --study NAME.")
-    else:
+    # The tracking store and the dataset are checked before a new study is written into the storage.
+    started = time.perf_counter()
+    tracker = bundle = None
+    if study is None or counted_trials(study.get_trials(deepcopy=False)) < trials:
+        tracker, bundle = _open_tracker(config, tracking_uri, workdir), config.data.build(workdir)
+    data_seconds = time.perf_counter() - started
+    if study is None:
         try:
             study = optuna.create_study(study_name=name, storage=store.storage, direction=direction, load_if_exists=True)
         except Exception as exc:
@@ -229,19 +235,18 @@ def tune(
     study.pruner = build_pruner(search.pruner, config.trainer.epochs)
 
     remaining = trials - done_before
-    started = time.perf_counter()
     interrupted: list[int] = []
-    data_seconds = 0.0
     if remaining > 0:
         print(f"study {name} in {store.url}: {done_before} trial(s) done, running {remaining} more "
               f"({direction} {metric}; pruner {search.pruner.name}; sampler {search.sampler.name}"
               f"{', constant liar' if parallel and search.sampler.name == 'tpe' else ''})")
-        bundle = config.data.build(workdir)
-        data_seconds = time.perf_counter() - started
-        tracker = _parent_run(config, study, name, store, bundle.info, tracking_uri, workdir)
+        if bundle is None:  # reaping re-queued trials of a study that looked complete
+            tracker, bundle = _open_tracker(config, tracking_uri, workdir), config.data.build(workdir)
+        if tracker is not None:
+            _start_parent(tracker, config, study, name, store, bundle.info)
         parent = tracker.run_id if tracker is not None else None
         objective = _Objective(config, search, bundle, name, uid, workdir, parent, tracking_uri, callbacks or [],
-                               interrupted, metric)
+                               interrupted, metric, recipe)
         lock = threading.Lock()
 
         def after_trial(study: Any, trial: Any) -> None:
@@ -287,7 +292,8 @@ class _Objective:
 
     def __init__(self, config: RunConfig, search: SearchConfig, bundle: Any, study: str, uid: str, workdir: Path,
                  parent: str | None, tracking_uri: str | None, callbacks: list[Any], interrupted: list[int],
-                 metric: str):
+                 metric: str, recipe: str | None = None):
+        self.recipe = recipe
         self.config, self.search, self.bundle, self.study, self.uid = config, search, bundle, study, uid
         self.workdir, self.parent, self.tracking_uri, self.callbacks = workdir, parent, tracking_uri, callbacks
         self.interrupted, self.metric = interrupted, metric
@@ -317,7 +323,7 @@ class _Objective:
                 result = json.loads(finished.read_text())
                 best, epochs, seconds = result["best"], result["epochs_completed"], result["seconds"]
             else:
-                outcome = run(config, workdir=self.workdir, run_id=run_id, data=self.bundle, evaluate_test=False,
+                outcome = run(config, workdir=self.workdir, recipe=self.recipe, run_id=run_id, data=self.bundle, evaluate_test=False,
                               parent_run=self.parent, tracking_uri=self.tracking_uri, progress=False,
                               callbacks=[*self.callbacks, pruning])
                 best, epochs, seconds = outcome.best, outcome.epochs_completed, outcome.seconds
@@ -369,20 +375,24 @@ def _requeue(study: Any, numbers: list[int], max_retry: int) -> None:
                 retry(study, trial)
 
 
-def _parent_run(config: RunConfig, study: Any, name: str, store: StudyStore, info: dict[str, Any],
-                tracking_uri: str | None, workdir: Path) -> Any:
-    """The study's MLflow run (created once, reused on resume when the tracking store is the same)."""
+def _open_tracker(config: RunConfig, tracking_uri: str | None, workdir: Path) -> Any:
+    """The MLflow store the study's parent run goes to, checked (reachable, experiment usable); no run yet."""
     if not config.tracking.enabled:
         return None
     from scrimmage.tracking.mlflow_tracker import MlflowTracker, default_tracking_uri
 
-    workdir.mkdir(parents=True, exist_ok=True)
-    tracker = MlflowTracker(tracking_uri or config.tracking.uri or default_tracking_uri(workdir), config.tracking.experiment,
-                            workdir / "mlartifacts")
+    if not (tracking_uri or config.tracking.uri):
+        workdir.mkdir(parents=True, exist_ok=True)  # the default store lives in the workdir
+    return MlflowTracker(tracking_uri or config.tracking.uri or default_tracking_uri(workdir), config.tracking.experiment,
+                         workdir / "mlartifacts")
+
+
+def _start_parent(tracker: Any, config: RunConfig, study: Any, name: str, store: StudyStore, info: dict[str, Any]) -> None:
+    """The study's MLflow run (created once, reused on resume when the tracking store is the same)."""
     saved = study.user_attrs.get("scrimmage.mlflow_parent") or {}
     if saved.get("uri") == tracker.uri and saved.get("run_id"):
         tracker.start(f"study-{name}", {}, resume_run_id=saved["run_id"])
-        return tracker
+        return
     dataset_version = config.tracking.dataset_version
     if dataset_version == "auto":
         dataset_version = str(info.get("dataset_version", "unknown"))
@@ -393,7 +403,6 @@ def _parent_run(config: RunConfig, study: Any, name: str, store: StudyStore, inf
     assert config.search is not None
     tracker.log_text(yaml.safe_dump(config.search.model_dump(mode="json"), sort_keys=False), "search.yaml")
     study.set_user_attr("scrimmage.mlflow_parent", {"uri": tracker.uri, "run_id": run_id})
-    return tracker
 
 
 def _print_trial(print: Callable[[str], None], study: Any, trial: Any, metric: str) -> None:
