@@ -177,3 +177,9 @@ def test_each_window_model_trains_on_window_splits_through_run(tmp_path, name):
     result = run(config, workdir=tmp_path, progress=False)
     assert result.test["pr_auc"] == result.test["pr_auc"] and 0 <= result.test["pr_auc"] <= 1
     assert result.test["n"] == 300
+
+
+def test_the_window_length_travels_in_the_input_spec_and_older_specs_have_none():
+    assert InputSpec.from_dict(SPEC.to_dict()) == SPEC and SPEC.to_dict()["window"] == STEPS
+    older = {k: v for k, v in SPEC.to_dict().items() if k != "window"}  # a checkpoint written before the field
+    assert InputSpec.from_dict(older).window == 0
