@@ -30,3 +30,20 @@ def test_tracked_run_logs_labels_parameters_and_figures(runs):
     metrics = client.get_run(run_id).data.metrics
     assert metrics["model/parameters"] == 4 * 16 + 16 + 16 * 1 + 1  # one hidden layer of 16, one logit
     assert abs(metrics["labels/test/yes"] - labels["test"]["yes"] / 300) < 1e-9
+
+
+def test_label_distribution_counts_classes_and_skips_targets_that_are_not_labels():
+    import torch
+
+    from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+    from scrimmage.reports.artifacts import label_distribution
+
+    def bundle(y):
+        split = TensorSplit({"x": torch.zeros(len(y), 2), "y": y})
+        return DataBundle({"train": split, "test": split}, InputSpec(2, ("label",), class_names=("a", "b", "c")), {})
+
+    assert label_distribution(bundle(torch.tensor([0, 2, 2, 1, 2]))) == {
+        "train": {"a": 1, "b": 1, "c": 3, "total": 5}, "test": {"a": 1, "b": 1, "c": 3, "total": 5}}
+    assert label_distribution(bundle(torch.tensor([[21.0, 17.0, 4.0], [10.0, 13.0, -3.0]]))) == {}  # scores
+    spec = InputSpec(2, ("label",))
+    assert label_distribution(DataBundle({"train": TensorSplit({"x": torch.zeros(2, 2), "y": torch.zeros(2)})}, spec, {})) == {}

@@ -17,7 +17,8 @@ from typing import Any
 
 
 def label_distribution(bundle: Any) -> dict[str, dict[str, int]]:
-    """Counts per class of each split's targets (positives per label for multi-label); {} for non-class data."""
+    """Counts per class of each split's targets (positives per label for multi-label); {} for data whose targets
+    are not class ids (a multi-head model's score targets beside its play classes)."""
     from scrimmage.engine.tasks.scaling import real_targets
 
     classes = tuple(getattr(bundle.spec, "class_names", ()) or ())
@@ -31,8 +32,12 @@ def label_distribution(bundle: Any) -> dict[str, dict[str, int]]:
         if multilabel:
             counts = y.reshape(-1, len(classes)).sum(0).long().tolist()
         else:
+            if y.is_floating_point() and not bool((y == y.round()).all()):
+                return {}  # real-valued targets (scores, margins) beside class names of another head: not labels
             flat = y.reshape(-1).long()
-            flat = flat[(flat >= 0) & (flat < len(classes))]
+            if bool((flat >= len(classes)).any()):
+                return {}
+            flat = flat[flat >= 0]  # negative ids mark padding
             counts = flat.bincount(minlength=len(classes)).tolist()
         out[name] = {str(c): int(n) for c, n in zip(classes, counts, strict=True)} | {"total": int(y.shape[0])}
     return out
