@@ -19,6 +19,7 @@ from pydantic import Field
 from scrimmage.config.registry import CALLBACKS, DATASETS, Component
 from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.engine.events import Callback
+from scrimmage.errors import DataError
 
 SEARCH = {
     "params": {
@@ -64,6 +65,19 @@ class SyntheticBinary(Component):
         spec = InputSpec(5, ("y",), {"group": (3, 1)}, feature_names=tuple(f"f{i}" for i in range(5)),
                          class_names=("no", "yes"))
         return DataBundle(splits, spec, {"dataset_version": "synthetic-binary-v1"})
+
+
+@DATASETS.register
+class SyntheticMissing(Component):
+    """A dataset whose data is never there (tests only: a build that fails like a missing ingest)."""
+
+    name: Literal["synthetic-missing"] = "synthetic-missing"
+
+    def class_names(self) -> tuple[str, ...]:
+        return ("no", "yes")
+
+    def build(self, workdir) -> DataBundle:
+        raise DataError(f"no synthetic data here ({workdir}); nothing to build")
 
 
 class ParkOnce(Callback):

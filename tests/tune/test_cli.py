@@ -154,5 +154,14 @@ def test_an_unreachable_tracking_store_leaves_no_study(tmp_path):
                                  "--tracking-uri", "postgresql://nobody@127.0.0.1:1/mlflow"])
     assert result.exit_code == 2, result.output
     assert "cannot" in result.output and "127.0.0.1:1" in result.output and "Traceback" not in result.output
-    assert optuna.get_all_study_names(f"sqlite:///{workdir / 'optuna.db'}") == []
-    assert not (workdir / "runs").exists() and not (workdir / "studies").exists()
+    assert files_in(workdir) == set(), f"left files behind: {files_in(workdir)}"
+
+
+def test_a_dataset_that_cannot_be_built_leaves_no_study(tmp_path):
+    recipe = write_recipe(tmp_path / "nodata.yaml", data={"name": "synthetic-missing"})
+    workdir = tmp_path / "wd"
+    for storage in ([], ["--storage", "journal"]):
+        result = runner.invoke(app, ["--workdir", str(workdir), "tune", str(recipe), "--trials", "2", *storage])
+        assert result.exit_code == 2, result.output
+        assert "no synthetic data here" in result.output and "Traceback" not in result.output
+        assert files_in(workdir) == set(), f"left files behind: {files_in(workdir)}"

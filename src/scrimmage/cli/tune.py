@@ -115,8 +115,8 @@ def evaluate(
     recorded = result.get("recorded_metric")
     if recorded:
         here = recorded["this_split"]
-        out.print(f"recorded {recorded['metric']} {recorded['value']:.4f}; on {result['split']}: "
-                  f"{'-' if here is None else f'{here:.4f}'}", markup=False, highlight=False)
+        out.print(f"recorded {recorded['metric']} {recorded['value']:.6f}; on {result['split']}: "
+                  f"{'-' if here is None else f'{here:.6f}'}", markup=False, highlight=False)
     retrain = result.get("retrain")
     scored = result.get("test_metrics") or result["metrics"]
     if retrain:

@@ -77,7 +77,8 @@ def score_checkpoint(checkpoint: Path, bundle: Any, split: str) -> dict[str, flo
         task.load_state_dict(state["task_state"])
     loaded.model.eval()
     with torch.no_grad():
-        evaluation = task.evaluate(loaded.model, bundle.splits[split], config.trainer.eval_batch_size, split)
+        evaluation = task.evaluate(loaded.model, bundle.splits[split].to(torch.device("cpu")),
+                                   config.trainer.eval_batch_size, split)
     return {k.removeprefix(f"{split}/"): float(v) for k, v in evaluation.metrics.items() if isinstance(v, (int, float))}
 
 
@@ -143,5 +144,5 @@ def _retrain(config: Any, bundle: Any, seeds: int, workdir: Path, tracking_uri: 
         result = run(seeded, workdir=workdir, data=bundle, evaluate_test=True, tracking_uri=tracking_uri, progress=False)
         runs.append({"seed": seeded.trainer.seed, "run_id": result.run_id, "epochs": result.epochs_completed,
                      "test": {k: v for k, v in result.test.items() if isinstance(v, (int, float))}})
-    names = sorted(set.intersection(*(set(r["test"]) for r in runs))) if runs else []
+    names = sorted(set.intersection(*(set(r["test"]) for r in runs)) - {"n"}) if runs else []
     return {"runs": runs, "spread": {name: spread([r["test"][name] for r in runs]) for name in names}}

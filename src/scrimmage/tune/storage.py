@@ -39,6 +39,27 @@ class StudyStore:
     """What to pass to ``--storage`` (and optuna-dashboard) to open it again; passwords hidden."""
     kind: str
     """``sqlite``, ``journal`` or ``database``."""
+    created: Path | None = None
+    """The file this call created (a new SQLite or journal file): removed again if the command fails before
+    its study exists (:func:`discard_if_unused`)."""
+
+
+def discard_if_unused(store: StudyStore) -> None:
+    """Remove the store file this command created when no study was written into it (a failed first call)."""
+    import optuna
+
+    if store.created is None:
+        return
+    try:
+        if optuna.get_all_study_names(store.storage):
+            return
+        engine = getattr(store.storage, "engine", None)
+        if engine is not None:
+            engine.dispose()
+        for path in (store.created, store.created.with_name(store.created.name + "-journal")):
+            path.unlink(missing_ok=True)
+    except Exception:  # cleaning up must never hide the error that brought us here
+        pass
 
 
 def default_storage_url(workdir: Path) -> str:
@@ -89,6 +110,10 @@ def open_store(spec: str | None, workdir: Path, *, create: bool, heartbeat: tupl
                 raise StoreError(f"--storage {url}: folder {path.parent} does not exist; create it or pass another URL.")
         if path.exists() and not path.is_file():
             raise StoreError(f"--storage {url}: {path} is not a file; pass the path of an SQLite database file.")
+        existed = path.exists()
+        store = _open_database(url, heartbeat)
+        store.created = None if existed else path
+        return store
     return _open_database(url, heartbeat)
 
 
@@ -103,8 +128,9 @@ def _open_journal(path: Path, create: bool) -> StudyStore:
         raise StoreError(f"--storage {path}: folder {path.parent} does not exist; create it or pass another path.")
     if path.exists() and not path.is_file():
         raise StoreError(f"--storage {path} is not a file; pass the path of a journal file ending in .log.")
+    created = None if path.exists() else path
     try:
-        return StudyStore(JournalStorage(JournalFileBackend(str(path))), str(path), "journal")
+        return StudyStore(JournalStorage(JournalFileBackend(str(path))), str(path), "journal", created)
     except Exception as exc:
         raise StoreError(f"cannot open the journal file {path}: {_first_line(exc)}. Is it a damaged or foreign file?") from None
 

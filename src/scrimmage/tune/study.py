@@ -59,7 +59,7 @@ from scrimmage.errors import (
 from scrimmage.io import atomic_write_text
 from scrimmage.paths import runs_dir
 from scrimmage.tune.space import check_space, decoded_params, search_metric, search_mode, suggest, trial_config
-from scrimmage.tune.storage import StudyStore, open_store, reap_dead_trials, trial_owner
+from scrimmage.tune.storage import StudyStore, discard_if_unused, open_store, reap_dead_trials, trial_owner
 
 STUDY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 STATE_NAMES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
@@ -172,12 +172,12 @@ def tune(
     """Run (or resume) the study for ``config``'s ``search`` section until it holds ``trials`` trials.
 
     Everything that can be wrong (the search space, the trial count, the study name, the storage, a
-    study of the same name made from another recipe, the dataset) is checked before the first trial;
-    nothing is written before the storage opens. Returns the study summary (see :func:`summarize`).
+    study of the same name made from another recipe, the tracking store, the dataset) is checked before
+    the study is written into the storage, and a store file that this call created is removed again when
+    it fails before that. Returns the study summary (see :func:`summarize`).
     ``callbacks`` are extra engine callbacks added to every trial (tests use them).
     """
     import optuna
-    from optuna.trial import TrialState
 
     if not isinstance(trials, int) or isinstance(trials, bool) or trials < 1:
         raise ArgumentError(f"--trials must be a whole number of at least 1 (the study's total), got {trials!r}.")
@@ -195,6 +195,22 @@ def tune(
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # our own line per trial; no tracebacks of failed trials
     store = open_store(storage, workdir, create=True,
                        heartbeat=(search.heartbeat_interval, search.grace_period, search.max_retry))
+    try:
+        return _tune(config, search, store, trials=trials, recipe=recipe, workdir=workdir, name=name, metric=metric,
+                     mode=mode, identity=identity, timeout=timeout, n_jobs=n_jobs, tracking_uri=tracking_uri,
+                     keep_checkpoints=keep_checkpoints, print=print, callbacks=callbacks)
+    except BaseException:
+        discard_if_unused(store)  # a first call that failed before its study existed leaves no empty store behind
+        raise
+
+
+def _tune(config: RunConfig, search: SearchConfig, store: StudyStore, *, trials: int, recipe: str | None, workdir: Path,
+          name: str, metric: str, mode: str, identity: dict[str, Any], timeout: float | None, n_jobs: int,
+          tracking_uri: str | None, keep_checkpoints: bool, print: Callable[[str], None],
+          callbacks: list[Any] | None) -> dict[str, Any]:
+    import optuna
+    from optuna.trial import TrialState
+
     direction = "maximize" if mode == "max" else "minimize"
     study = None
     if name in optuna.get_all_study_names(store.storage):
