@@ -27,7 +27,7 @@ table{border-collapse:collapse;font-size:.88em;margin:.4em 0 1em}th,td{padding:3
 th{background:#f3f5f7;font-weight:600}td:first-child,th:first-child{text-align:left}tr.model td{font-weight:600;background:#f6fbff}
 table.kv td{text-align:left}table.kv td:first-child{color:#5a6572}
 .figs{display:flex;flex-wrap:wrap;gap:14px}figure{margin:0;border:1px solid #e4e7eb;border-radius:4px;padding:6px;background:#fff}
-figure img{display:block;max-width:100%;height:auto}figcaption{font-size:.82em;color:#5a6572;max-width:560px;margin-top:4px}
+figure img{display:block;max-width:100%;height:auto}figcaption{font-size:.82em;color:#5a6572;max-width:480px;margin-top:4px}
 ul.notes{font-size:.88em;color:#39424d}.scroll{overflow-x:auto}.empty{color:#8a95a1;font-style:italic}
 """
 
