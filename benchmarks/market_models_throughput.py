@@ -106,7 +106,7 @@ def measure(steps: int, rounds: int, rows_per_asset: int, device: str, threads: 
     benches = {name: Bench(name, split, dev) for name in RECIPES}
     g = torch.Generator().manual_seed(1)
     times: dict[str, dict[str, list[float]]] = {name: {"step": [], "gather": []} for name in RECIPES}
-    for name, bench in benches.items():  # warm-up: allocator, kernels, lazy init
+    for bench in benches.values():  # warm-up: allocator, kernels, lazy init
         warm = [torch.randint(0, len(split), (BATCH,), generator=g).to(dev) for _ in range(3)]
         bench.timed(warm, False)
         bench.timed(warm, True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 
@@ -82,7 +84,7 @@ def test_cosine_decays_from_lr_to_its_floor_every_step():
         sched.step_after_optimizer()
         lrs.append(optimizer.param_groups[0]["lr"])
     assert lrs[0] == pytest.approx(1e-3) and lrs[5] == pytest.approx(0.55e-3) and lrs[10] == pytest.approx(1e-4)
-    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(lrs))
 
 
 @pytest.mark.parametrize(("options", "key"), [
