@@ -75,6 +75,11 @@ def _register() -> None:
     app.command("tune")(tune)
     app.command("evaluate")(evaluate)
     app.command("list")(list_components)
+    from scrimmage.cli.campaign import campaign_app
+    from scrimmage.cli.worker import worker
+
+    app.add_typer(campaign_app, name="campaign", help="Campaigns of many training tasks on a shared queue (PostgreSQL).")
+    app.command("worker")(worker)
 
 
 _register()

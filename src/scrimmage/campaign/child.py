@@ -1,0 +1,125 @@
+"""``python -m scrimmage.campaign.child SPEC.json``: one attempt of a campaign task, in its own process.
+
+The worker starts this process for each task and watches it, so a crash, an out-of-memory kill or a
+leak in one task never takes the worker down. It trains through ``scrimmage.engine.run`` with the
+run id the task row fixed (so a later attempt resumes from ``runs/<id>/checkpoints/last.ckpt``),
+pins torch to the worker's thread count, and talks to the worker through files in its attempt
+folder: ``progress.json`` after every epoch, then ``result.json`` or ``error.json``.
+
+Signals: SIGTERM and SIGINT are the engine's graceful stop (finish the step, checkpoint, exit 75
+here); SIGUSR1 means "this worker lost the task": ``request_stop(mode="abort")``, nothing more is
+written. Exit codes: 0 done, 75 stopped with a checkpoint, 76 aborted, 2 a user error (the config
+or data is wrong: retrying will not help), 1 anything else.
+
+``SCRIMMAGE_CAMPAIGN_IMPORTS`` (comma-separated module names) is imported first: components a
+campaign uses that no installed plugin registers (tests register their tiny datasets this way).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from scrimmage.engine.events import Callback, Context, LoopState
+from scrimmage.io import atomic_write_text
+
+IMPORTS_ENV = "SCRIMMAGE_CAMPAIGN_IMPORTS"
+EXIT_DONE, EXIT_STOPPED, EXIT_ABORTED, EXIT_USER_ERROR, EXIT_FAILED = 0, 75, 76, 2, 1
+
+
+class ProgressFile(Callback):
+    """Writes the epoch, the metrics and the throughput after each epoch, for the worker to heartbeat."""
+
+    name = "campaign_progress"
+    keeps_state = False
+
+    def __init__(self, path: Path, monitor: str):
+        self.path, self.monitor = path, monitor
+        self.started = time.time()
+
+    def on_epoch_end(self, state: LoopState, ctx: Context) -> None:
+        metrics = {k: float(v) for k, v in state.metrics.items() if isinstance(v, (int, float))}
+        atomic_write_text(self.path, json.dumps({
+            "epoch": state.epoch, "epochs": state.max_epochs, "step": state.global_step,
+            "samples_per_s": state.samples_seen / state.train_seconds if state.train_seconds else 0.0,
+            "monitor": self.monitor, "value": metrics.get(self.monitor), "metrics": metrics, "at": time.time(),
+        }))
+
+
+def _history(run_dir: Path, monitor: str) -> list[dict[str, float]]:
+    """The per-epoch curve of the monitored metric and the training loss, for the results' plots."""
+    import csv
+
+    path = run_dir / "history.csv"
+    if not path.is_file():
+        return []
+    keep = ("epoch", monitor, "train/loss", "val/loss")
+    rows = []
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            rows.append({k: float(row[k]) for k in keep if row.get(k) not in (None, "")})
+    return rows
+
+
+def main(spec_path: str) -> int:
+    spec = json.loads(Path(spec_path).read_text())
+    folder = Path(spec_path).parent
+    for module in filter(None, (m.strip() for m in os.environ.get(IMPORTS_ENV, "").split(","))):
+        importlib.import_module(module)
+
+    import torch
+
+    from scrimmage.config.loader import validate_config
+    from scrimmage.engine.runner import StopHandle, run
+    from scrimmage.errors import RunAborted, ScrimmageError, TrainingInterrupted
+
+    torch.set_num_threads(int(spec["threads"]))
+    stop = StopHandle()
+    signal.signal(signal.SIGUSR1, lambda signum, frame: stop.request_stop(
+        "the worker lost this task (it was handed to another attempt or cancelled)", "abort"))
+
+    def write(name: str, payload: dict[str, Any]) -> None:
+        atomic_write_text(folder / name, json.dumps(payload, default=str))
+
+    try:
+        config = validate_config(spec["config"], source=f"campaign task {spec['task_id']}", check_files=False)
+        print(f"task {spec['task_id']} ({spec['label']}), attempt {spec['attempt']}, run {spec['run_id']}, "
+              f"{spec['threads']} thread(s), worker {spec['worker_id']}", flush=True)
+        result = run(config, workdir=spec["workdir"], run_id=spec["run_id"], recipe=spec.get("recipe"),
+                     progress=False, console=None, stop=stop, evaluate_test=True,
+                     callbacks=[ProgressFile(folder / "progress.json", config.monitor.metric)])
+        out = result.to_dict()
+        out["history"] = _history(Path(result.run_dir), config.monitor.metric)
+        write("result.json", out)
+        print(f"done: {result.stop_reason} after {result.epochs_completed} epochs; best {result.best}", flush=True)
+        return EXIT_DONE
+    except TrainingInterrupted as exc:
+        print(str(exc), flush=True)
+        return EXIT_STOPPED
+    except RunAborted as exc:
+        print(f"aborted: {exc}", flush=True)
+        return EXIT_ABORTED
+    except ScrimmageError as exc:
+        write("error.json", {"type": type(exc).__name__, "message": str(exc), "retryable": False})
+        print(f"error: {exc}", flush=True)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:  # a stop signal before training started (data loading): nothing to checkpoint yet
+        print("stopped before training started", flush=True)
+        return EXIT_STOPPED
+    except BaseException as exc:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        write("error.json", {"type": type(exc).__name__, "message": f"{type(exc).__name__}: {exc}", "retryable": True})
+        print(text, flush=True)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # before training: a stop raises KeyboardInterrupt
+    sys.exit(main(sys.argv[1]))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the campaign tables (``scrimmage_alembic_version`` tracks them); see :mod:`scrimmage.campaign.db`."""

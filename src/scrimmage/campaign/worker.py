@@ -1,0 +1,422 @@
+"""``scrimmage worker``: a procrastinate worker that trains campaign tasks in child processes.
+
+What procrastinate gives us (and we do not rewrite): fetching jobs by priority with row locks,
+LISTEN/NOTIFY wake-ups, worker registration and heartbeats, stalled-job detection
+(``get_stalled_jobs``), ``retry_job``, aborts (``cancel_job_by_id(abort=True)`` cancels our async
+task) and pruning of dead workers. What we add around it:
+
+* each task runs in a child process (:mod:`scrimmage.campaign.child`, its own session so a
+  terminal's Ctrl-C reaches the worker only) while the worker's event loop heartbeats, copies the
+  child's progress into the task row (fenced by attempt) and watches it;
+* torch threads are pinned per task (``--threads``; by default the machine's CPUs shared among
+  the live workers on this host), and the worker records its identity (host, CPUs, device, threads);
+* housekeeping in every worker, every heartbeat: stalled jobs (a worker that stopped heartbeating:
+  SIGKILL, power loss, network gone, SIGSTOP) are recovered: the task row gets attempt + 1 (or
+  fails past ``max_attempts``) and the same ticket goes back with ``retry_job``; dead workers are
+  pruned; pending tasks without a ticket get one;
+* signals: the first SIGTERM/SIGINT stops fetching and forwards SIGTERM to the child, which
+  checkpoints; the task goes back to the queue with the same attempt (a procrastinate retry on
+  :class:`HandBack`). A second signal kills the child at once; the task still goes back, to
+  resume from its last checkpoint.
+* a worker that lost its task (recovered while it was paused, or cancelled) aborts its child
+  (SIGUSR1: ``request_stop(mode="abort")``) and leaves the ticket alone when another worker holds
+  it now (:meth:`CampaignWorker._persist_job_status`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from procrastinate import App, PsycopgConnector, RetryStrategy
+from procrastinate import worker as procrastinate_worker
+from procrastinate.jobs import Status
+
+from scrimmage.campaign import store
+from scrimmage.campaign.child import EXIT_DONE, EXIT_USER_ERROR
+from scrimmage.campaign.db import PRIORITY_MAX, TASK_NAME, Queue, queue_name
+
+logger = logging.getLogger("scrimmage.worker")
+ABORT_GRACE_S = 30.0
+LOG_TAIL_BYTES = 4000
+
+
+class HandBack(Exception):
+    """The task goes back to the queue (graceful stop, or a failed attempt with attempts left)."""
+
+
+class TaskFailed(Exception):
+    """The task failed for good (its error is in the task row)."""
+
+
+def make_app(url: str) -> App:
+    app = App(connector=PsycopgConnector(conninfo=url))
+    app.task(name=TASK_NAME, pass_context=True, retry=RetryStrategy(retry_exceptions=[HandBack]))(train_job)
+    return app
+
+
+async def train_job(context: Any, task_id: int) -> str:
+    """The procrastinate task: its only argument names a ``campaign_tasks`` row."""
+    runtime: Runtime = context.additional_context["runtime"]
+    return await runtime.run_task(context, int(task_id))
+
+
+class CampaignWorker(procrastinate_worker.Worker):
+    async def _persist_job_status(self, job: Any, status: Any, retry_decision: Any, context: Any, job_result: Any) -> None:
+        if context.additional_context.get("lost"):  # the ticket may be another worker's now: touch it only if ours
+            row = await self.app.connector.execute_query_one_async(
+                "SELECT status::text AS status, worker_id FROM procrastinate_jobs WHERE id = %(id)s", id=job.id)
+            if row["status"] != "doing" or row["worker_id"] != self.worker_id:
+                self._job_ids_to_abort.pop(job.id, None)
+                return
+            retry_decision, status = None, Status.ABORTED
+        await super()._persist_job_status(job, status, retry_decision, context, job_result)
+
+
+@dataclass
+class WorkerOptions:
+    worker_id: str | None = None
+    min_priority: int = 0
+    max_tasks: int | None = None
+    exit_when_empty: bool = False
+    threads: int | None = None
+    heartbeat: float = 10.0
+
+    @property
+    def stalled_after(self) -> float:
+        return 3 * self.heartbeat
+
+
+@dataclass
+class Runtime:
+    queue: Queue
+    workdir: Path
+    options: WorkerOptions
+    identity: dict[str, Any]
+    say: Any = print
+    worker: CampaignWorker | None = None
+    child: asyncio.subprocess.Process | None = None
+    busy: bool = False
+    signals: int = 0
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def worker_id(self) -> str:
+        return str(self.identity["worker_id"])
+
+    # ------------------------------------------------------------------ signals
+
+    def on_signal(self, signum: int) -> None:
+        self.signals += 1
+        name = signal.Signals(signum).name
+        if self.signals == 1:
+            self.say(f"{name}: stopping; the running task checkpoints and goes back to the queue "
+                     "(send the signal again to stop at once)")
+            if self.worker is not None:
+                self.worker.stop()
+            self._signal_child(signal.SIGTERM)
+        else:
+            self.say(f"{name} again: stopping now; the task goes back to the queue and resumes from its last checkpoint")
+            self._signal_child(signal.SIGKILL)
+
+    def _signal_child(self, signum: int) -> None:
+        if self.child is not None and self.child.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.child.pid, signum)
+
+    # ------------------------------------------------------------------ one task
+
+    def _threads(self) -> int:
+        if self.options.threads:
+            return self.options.threads
+        try:
+            local = store.local_workers(self.queue, self.identity["host"], self.options.stalled_after)
+        except Exception:
+            local = 1
+        return max(1, int(self.identity["cpus"]) // max(1, local))
+
+    async def run_task(self, context: Any, task_id: int) -> str:
+        self.busy = True
+        try:
+            return await self._run_task(context, task_id)
+        finally:
+            self.busy = False
+            self.child = None
+
+    async def _run_task(self, context: Any, task_id: int) -> str:
+        threads = await asyncio.to_thread(self._threads)
+        identity = {**self.identity, "threads": threads}
+        row = await asyncio.to_thread(store.claim, self.queue, task_id, context.job.id, self.worker_id, identity)
+        if row is None:
+            return f"task {task_id}: stale ticket (the task is not pending)"
+        self.claimed += 1
+        if self.options.max_tasks and self.claimed >= self.options.max_tasks and self.worker is not None:
+            self.worker.stop()  # this task is the last one this worker takes
+        attempt = int(row["attempt"])
+        folder = self.workdir / "campaigns" / row["campaign"] / f"t{task_id}" / f"attempt-{attempt}"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in ("progress.json", "result.json", "error.json"):
+            (folder / name).unlink(missing_ok=True)
+        spec = {"task_id": task_id, "label": row["label"], "attempt": attempt, "run_id": row["run_id"],
+                "config": row["config"], "recipe": row["recipe"], "workdir": str(self.workdir), "threads": threads,
+                "worker_id": self.worker_id}
+        (folder / "spec.json").write_text(json.dumps(spec, default=str))
+        log_path = folder / "log.txt"
+        self.say(f"task {task_id} {row['campaign']}/{row['phase']}/{row['label']}: attempt {attempt}, "
+                 f"{threads} thread(s), log {log_path}")
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
+        started = time.monotonic()
+        with log_path.open("ab") as log:
+            self.child = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "scrimmage.campaign.child", str(folder / "spec.json"), stdout=log,
+                stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True, env=env)
+        proc = self.child
+        if self.signals:
+            self._signal_child(signal.SIGTERM if self.signals == 1 else signal.SIGKILL)
+        lost: str | None = None
+        lost_at = 0.0
+        try:
+            while True:
+                try:
+                    await asyncio.wait_for(proc.wait(), timeout=self.options.heartbeat)
+                    break
+                except TimeoutError:
+                    pass
+                if lost is not None:
+                    if time.monotonic() - lost_at > ABORT_GRACE_S:
+                        self._signal_child(signal.SIGKILL)
+                    continue
+                progress = _read_json(folder / "progress.json")
+                try:
+                    held = await asyncio.to_thread(store.heartbeat, self.queue, task_id, attempt, self.worker_id,
+                                                   progress, _tail(log_path), str(log_path))
+                except Exception as exc:  # the database is away: the child keeps training; we try again next beat
+                    self.say(f"task {task_id}: cannot reach the queue to heartbeat ({type(exc).__name__}); retrying")
+                    continue
+                if not held:
+                    now = await asyncio.to_thread(store.task_state, self.queue, task_id)
+                    lost = _lost_reason(now, attempt)
+                    lost_at = time.monotonic()
+                    self.say(f"task {task_id}: {lost}; aborting its child (nothing more is written)")
+                    self._signal_child(signal.SIGUSR1)
+        except asyncio.CancelledError:  # procrastinate aborts the job (campaign cancel)
+            self.say(f"task {task_id}: cancelled; aborting its child")
+            self._signal_child(signal.SIGUSR1)
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(proc.wait()), timeout=ABORT_GRACE_S)
+            self._signal_child(signal.SIGKILL)
+            raise
+        seconds = time.monotonic() - started
+        code = proc.returncode
+        tail = _tail(log_path)
+        if lost is not None:
+            context.additional_context["lost"] = True
+            await self._reregister_if_pruned()
+            return f"task {task_id}: lost ({lost})"
+        if code == EXIT_DONE and (folder / "result.json").is_file():
+            result = _read_json(folder / "result.json") or {}
+            if await asyncio.to_thread(store.finish, self.queue, task_id, attempt, self.worker_id, result, seconds, tail):
+                self._count("done")
+                self.say(f"task {task_id}: done in {seconds:.1f} s")
+                return f"task {task_id}: done"
+            context.additional_context["lost"] = True
+            return f"task {task_id}: finished, but another attempt holds it now; result not written"
+        if self.signals:
+            held = await asyncio.to_thread(store.hand_back, self.queue, task_id, attempt, self.worker_id, seconds, tail)
+            if not held:
+                context.additional_context["lost"] = True
+                return f"task {task_id}: stopped; another attempt holds it now"
+            self._count("handed back")
+            self.say(f"task {task_id}: stopped after {seconds:.1f} s; back in the queue (attempt {attempt} resumes "
+                     "from its last checkpoint)")
+            raise HandBack(f"task {task_id} handed back by a stopping worker")
+        error = _read_json(folder / "error.json") or {}
+        message = error.get("message") or _exit_text(code, tail)
+        retryable = code != EXIT_USER_ERROR
+        state = await asyncio.to_thread(store.fail_attempt, self.queue, task_id, attempt, self.worker_id, message,
+                                        seconds, tail, retryable=retryable)
+        if state is None:
+            context.additional_context["lost"] = True
+            return f"task {task_id}: failed, but another attempt holds it now"
+        self._count("failed attempts")
+        self.say(f"task {task_id}: attempt {attempt} failed ({message.splitlines()[0][:200]}); task {state}")
+        if state == "pending":
+            raise HandBack(f"task {task_id}: attempt {attempt} failed; retrying")
+        raise TaskFailed(message)
+
+    def _count(self, outcome: str) -> None:
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    async def _reregister_if_pruned(self) -> None:
+        """A worker that was paused past its heartbeat was pruned from procrastinate's workers: register again."""
+        worker = self.worker
+        if worker is None or worker.worker_id is None:
+            return
+        row = await worker.app.connector.execute_query_one_async(
+            "SELECT count(*) AS n FROM procrastinate_workers WHERE id = %(id)s", id=worker.worker_id)
+        if not row["n"]:
+            worker.worker_id = await worker.app.job_manager.register_worker()
+            self.say(f"this worker had stopped heartbeating and was declared dead; registered again as queue worker "
+                     f"{worker.worker_id}")
+
+    # ------------------------------------------------------------------ housekeeping
+
+    async def housekeeping(self) -> None:
+        """Every heartbeat: our worker row, stalled-job recovery, tickets, and --exit-when-empty."""
+        assert self.worker is not None
+        app = self.worker.app
+        while True:
+            try:
+                await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, self.worker.worker_id)
+                await recover_stalled(app, self.queue, self.options.stalled_after, self.say)
+                await asyncio.to_thread(store.issue_tickets, self.queue)
+                if self.options.exit_when_empty and not self.busy and not await asyncio.to_thread(
+                        _work_left, self.queue, self.options.min_priority, self.options.stalled_after):
+                    self.say("no task left to run: stopping (--exit-when-empty)")
+                    self.worker.stop()
+                    return
+            except Exception as exc:
+                self.say(f"housekeeping: cannot reach the queue ({type(exc).__name__}: {str(exc)[:200]}); retrying")
+            await asyncio.sleep(self.options.heartbeat)
+
+
+async def recover_stalled(app: App, queue: Queue, stalled_after: float, say: Any = print) -> list[int]:
+    """Recover the tasks of workers that stopped heartbeating (see the module docstring); returns their ids."""
+    recovered = []
+    for job in await app.job_manager.get_stalled_jobs(task_name=TASK_NAME, seconds_since_heartbeat=stalled_after):
+        task_id = int(job.task_kwargs.get("task_id", 0))
+        state = await asyncio.to_thread(store.recover, queue, task_id, job.id)
+        try:
+            if state == "pending":
+                await app.job_manager.retry_job(job)
+                recovered.append(task_id)
+                say(f"task {task_id}: its worker stopped heartbeating; back in the queue as a new attempt")
+                continue
+            row = await asyncio.to_thread(store.task_state, queue, task_id)
+            if row is not None and row["state"] == "pending" and row["job_id"] == job.id:
+                await app.job_manager.retry_job(job)  # a hand-back whose retry was never written
+                continue
+            final = {"done": Status.SUCCEEDED, "cancelled": Status.ABORTED}.get(row["state"] if row else "", Status.FAILED)
+            await app.job_manager.finish_job_by_id_async(job.id, final, delete_job=False)
+        except Exception as exc:  # another worker recovered it at the same moment
+            logger.debug("recovering job %s: %s", job.id, exc)
+    await app.job_manager.prune_stalled_workers(stalled_after)
+    return recovered
+
+
+def _work_left(queue: Queue, min_priority: int, stalled_after: float) -> bool:
+    with queue.connect() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM campaign_tasks WHERE priority >= %s AND (state IN ('pending', 'waiting') OR "
+            "(state = 'running' AND heartbeat_at < now() - make_interval(secs => %s)))",
+            (min_priority, stalled_after)).fetchone()
+        return bool(row["n"])
+
+
+def _lost_reason(row: dict[str, Any] | None, attempt: int) -> str:
+    if row is None:
+        return "the task is gone from the queue"
+    if row["state"] == "cancelled":
+        return "the task was cancelled"
+    if int(row["attempt"]) != attempt:
+        return (f"this worker stopped heartbeating long enough to be declared dead, and attempt {row['attempt']} "
+                f"replaced attempt {attempt}")
+    return f"the task is {row['state']} and no longer held by this worker"
+
+
+def _exit_text(code: int | None, tail: str | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        why = " (the out-of-memory killer, or someone, killed it)" if -code == signal.SIGKILL else ""
+        return f"the task's process died from {name}{why}"
+    last = (tail or "").strip().splitlines()[-1:] or ["no output"]
+    return f"the task's process exited with code {code}: {last[0][:300]}"
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _tail(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - LOG_TAIL_BYTES))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
+def identity(worker_id: str | None) -> dict[str, Any]:
+    """Who runs the tasks: host, CPUs, device; recorded in the worker row and in every task it claims."""
+    import platform
+
+    import torch
+
+    import scrimmage
+
+    host = socket.gethostname()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    device = f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"
+    return {"worker_id": worker_id or f"{host}-{os.getpid()}", "host": host, "pid": os.getpid(), "cpus": cpus,
+            "device": device, "python": platform.python_version(), "torch": torch.__version__,
+            "scrimmage": scrimmage.__version__}
+
+
+def run_worker(queue: Queue, workdir: Path, options: WorkerOptions, say: Any = print) -> dict[str, Any]:
+    """Run a worker until stopped (a signal, ``--max-tasks``, ``--exit-when-empty``); returns a summary."""
+    ident = identity(options.worker_id)
+    store.register_worker(queue, ident["worker_id"], None, ident, options.stalled_after)
+    runtime = Runtime(queue, Path(workdir).resolve(), options, ident, say)
+    started = time.monotonic()
+    try:
+        asyncio.run(_serve(runtime))
+    finally:
+        with contextlib.suppress(Exception):
+            store.worker_stopped(queue, runtime.worker_id)
+    return {"worker_id": runtime.worker_id, "host": ident["host"], "tasks": runtime.claimed,
+            "outcomes": runtime.outcomes, "seconds": round(time.monotonic() - started, 1),
+            "stopped_by_signal": runtime.signals > 0}
+
+
+async def _serve(runtime: Runtime) -> None:
+    options = runtime.options
+    app = make_app(runtime.queue.url)
+    async with app.open_async():
+        worker = CampaignWorker(
+            app, queues=[queue_name(p) for p in range(options.min_priority, PRIORITY_MAX + 1)], name="scrimmage",
+            concurrency=1, wait=True, install_signal_handlers=False, update_heartbeat_interval=options.heartbeat,
+            stalled_worker_timeout=options.stalled_after, fetch_job_polling_interval=options.heartbeat,
+            abort_job_polling_interval=options.heartbeat, additional_context={"runtime": runtime})
+        runtime.worker = worker
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, runtime.on_signal, signum)
+        runtime.say(f"worker {runtime.worker_id} on {runtime.identity['host']} ({runtime.identity['cpus']} CPUs, "
+                    f"{runtime.identity['device']}) pulling from {runtime.queue.display}, priorities >= {options.min_priority}")
+        await recover_stalled(app, runtime.queue, options.stalled_after, runtime.say)
+        await asyncio.to_thread(store.issue_tickets, runtime.queue)
+        side = asyncio.create_task(runtime.housekeeping())
+        try:
+            await worker.run()
+        finally:
+            side.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await side
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
