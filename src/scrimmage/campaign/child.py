@@ -17,6 +17,7 @@ campaign uses that no installed plugin registers (tests register their tiny data
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -68,6 +69,36 @@ def _history(run_dir: Path, monitor: str) -> list[dict[str, float]]:
     return rows
 
 
+def _watch_worker(stop: Any, beat: Path, stale_after: float) -> None:
+    """Die with the worker, and stop writing when it stops beating.
+
+    The kernel kills this process when the worker dies (``PR_SET_PDEATHSIG``, Linux). A worker that
+    is alive but silent (paused with SIGSTOP, starved) touches no beat file; past ``stale_after``
+    (less than the queue's stalled-worker timeout) this process aborts, writing nothing more, so
+    the attempt that replaces it trains the run alone (it waits for this one's run lock).
+    """
+    import ctypes
+    import threading
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.25)
+            try:
+                age = time.time() - beat.stat().st_mtime
+            except OSError:
+                age = float("inf")
+            if os.getppid() != parent or age > stale_after:
+                stop.request_stop(f"the worker stopped beating ({age:.0f} s); aborting so a new attempt can take over",
+                                  "abort")
+                return
+
+    threading.Thread(target=watch, name="worker-watch", daemon=True).start()
+
+
 def main(spec_path: str) -> int:
     spec = json.loads(Path(spec_path).read_text())
     folder = Path(spec_path).parent
@@ -84,6 +115,7 @@ def main(spec_path: str) -> int:
     stop = StopHandle()
     signal.signal(signal.SIGUSR1, lambda signum, frame: stop.request_stop(
         "the worker lost this task (it was handed to another attempt or cancelled)", "abort"))
+    _watch_worker(stop, Path(spec["beat"]), float(spec["beat_stale_s"]))
 
     def write(name: str, payload: dict[str, Any]) -> None:
         atomic_write_text(folder / name, json.dumps(payload, default=str))

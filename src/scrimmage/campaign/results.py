@@ -63,8 +63,7 @@ def write_plots(tasks: list[dict[str, Any]], rows: list[dict[str, Any]], folder:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     reserved = {"task", "phase", "label", "seed", "metric", "best", "best_epoch", "epochs", "stop_reason", "wall_s",
-                "worker", "host", "threads", "attempts", "run_id"}
-    swept = [k for k in (rows[0] if rows else {}) if k not in reserved and "/" not in k or k in ()]
+                "worker", "host", "threads", "attempts", "run_id", "base_task", "base_label"}
     swept = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in reserved and not k.startswith(("val/", "test/"))]
     for key in [*swept, "seed"]:
         points = [(r.get(key), r["best"]) for r in rows if r.get(key) is not None and r["best"] is not None]

@@ -238,7 +238,7 @@ def activate_waiting(queue: Queue, campaign: str) -> list[int]:
                                  f"{base['metric']}; nothing to build on (retry the base phases, then this one)",
                                  [r["id"] for r in rows]))
                     continue
-                value, best = (max if base["mode"] == "max" else min)(scored, key=lambda item: item[0])
+                _, best = (max if base["mode"] == "max" else min)(scored, key=lambda item: item[0])
                 ready = []
                 for row in rows:
                     try:

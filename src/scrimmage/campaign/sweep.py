@@ -221,7 +221,7 @@ def expand(spec: SweepSpec, sweep_file: str | Path, *, known_phases: dict[str, l
         items = phase.configs or [{}]
         labels: set[str] = set()
         for item in items:
-            if phase.configs and not isinstance(item.get("label"), str | int) or (phase.configs and str(item.get("label", "")) == ""):
+            if phase.configs and (not isinstance(item.get("label"), str | int) or str(item["label"]) == ""):
                 raise ConfigError(f"phase '{phase.name}': every entry of configs needs a label (e.g. {{label: a03, optim.lr: 1e-4}}).")
             if phase.configs and str(item["label"]) in labels:
                 raise ConfigError(f"phase '{phase.name}': the label '{item['label']}' is used twice in configs.")

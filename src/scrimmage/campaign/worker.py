@@ -170,11 +170,14 @@ class Runtime:
             (folder / name).unlink(missing_ok=True)
         spec = {"task_id": task_id, "label": row["label"], "attempt": attempt, "run_id": row["run_id"],
                 "config": row["config"], "recipe": row["recipe"], "workdir": str(self.workdir), "threads": threads,
-                "worker_id": self.worker_id}
+                "worker_id": self.worker_id, "beat": str(folder / "beat"), "beat_stale_s": 2.5 * self.options.heartbeat}
+        beat = folder / "beat"
+        beat.touch()
         (folder / "spec.json").write_text(json.dumps(spec, default=str))
         log_path = folder / "log.txt"
         self.say(f"task {task_id} {row['campaign']}/{row['phase']}/{row['label']}: attempt {attempt}, "
                  f"{threads} thread(s), log {log_path}")
+        await self._wait_for_run_lock(Path(self.workdir) / "runs" / str(row["run_id"]), task_id, beat)
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
         started = time.monotonic()
         with log_path.open("ab") as log:
@@ -186,6 +189,7 @@ class Runtime:
             self._signal_child(signal.SIGTERM if self.signals == 1 else signal.SIGKILL)
         lost: str | None = None
         lost_at = 0.0
+        beating = asyncio.create_task(_touch_every(beat, self.options.heartbeat / 2))
         try:
             while True:
                 try:
@@ -217,6 +221,8 @@ class Runtime:
                 await asyncio.wait_for(asyncio.shield(proc.wait()), timeout=ABORT_GRACE_S)
             self._signal_child(signal.SIGKILL)
             raise
+        finally:
+            beating.cancel()
         seconds = time.monotonic() - started
         code = proc.returncode
         tail = _tail(log_path)
@@ -254,6 +260,20 @@ class Runtime:
         if state == "pending":
             raise HandBack(f"task {task_id}: attempt {attempt} failed; retrying")
         raise TaskFailed(message)
+
+    async def _wait_for_run_lock(self, run_dir: Path, task_id: int, beat: Path) -> None:
+        """A previous attempt's process (its worker paused or cut off) may still be aborting: let it release the run."""
+        from scrimmage.engine.runs import is_locked
+
+        waited = 0.0
+        while run_dir.is_dir() and is_locked(run_dir) and waited < ABORT_GRACE_S:
+            if waited == 0.0:
+                self.say(f"task {task_id}: waiting for the previous attempt's process to release {run_dir.name}")
+            await asyncio.sleep(0.5)
+            waited += 0.5
+            beat.touch()
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, None)
 
     def _count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
@@ -322,6 +342,14 @@ def _work_left(queue: Queue, min_priority: int, stalled_after: float) -> bool:
             "(state = 'running' AND heartbeat_at < now() - make_interval(secs => %s)))",
             (min_priority, stalled_after)).fetchone()
         return bool(row["n"])
+
+
+async def _touch_every(path: Path, seconds: float) -> None:
+    """The beat the child watches: a paused or starved worker stops touching it (see campaign.child)."""
+    while True:
+        with contextlib.suppress(OSError):
+            path.touch()
+        await asyncio.sleep(seconds)
 
 
 def _lost_reason(row: dict[str, Any] | None, attempt: int) -> str:
