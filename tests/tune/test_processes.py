@@ -44,7 +44,7 @@ def test_a_study_killed_with_sigkill_resumes(tmp_path):
     recipe = write_recipe(tmp_path / "killed.yaml", callbacks=[
         {"name": "early_stopping", "patience": 3}, {"name": "park_once", "at_epoch": 2, "marker": str(marker)}])
     workdir = tmp_path / "wd"
-    args = ("--workdir", str(workdir), "tune", str(recipe), "--trials", "3", "--json")
+    args = ("--workdir", str(workdir), "tune", str(recipe), "--trials", "2", "--json")
     proc = worker(*args)
     deadline = time.monotonic() + 180
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
@@ -64,7 +64,7 @@ def test_a_study_killed_with_sigkill_resumes(tmp_path):
     out, err = finish(worker(*args))
     assert f"trials {killed.number} of study killed lost their process (killed); re-queued" in err
     summary = json.loads(out.strip().splitlines()[-1])
-    assert summary["trials"]["counted"] == 3 and summary["trials"]["failed"] == 1
+    assert summary["trials"]["counted"] == 2 and summary["trials"]["failed"] == 1
     states = {t["number"]: t for t in summary["trial_list"]}
     assert states[killed.number]["state"] == "failed" and "died" in states[killed.number]["error"]
     retry = next(t for t in summary["trial_list"] if t["retry_of"] == killed.number)
@@ -78,7 +78,7 @@ def test_a_study_killed_with_sigkill_resumes(tmp_path):
 def test_two_processes_share_one_journal_study(tmp_path):
     recipe = write_recipe(tmp_path / "shared.yaml")
     workdir = tmp_path / "wd"
-    args = ("--workdir", str(workdir), "tune", str(recipe), "--trials", "6", "--storage", "journal", "--json")
+    args = ("--workdir", str(workdir), "tune", str(recipe), "--trials", "4", "--storage", "journal", "--json")
     procs = [worker(*args), worker(*args)]
     outputs = [finish(p) for p in procs]
     for out, err in outputs:
@@ -86,7 +86,7 @@ def test_two_processes_share_one_journal_study(tmp_path):
     study = optuna.load_study(study_name="shared", storage=optuna.storages.JournalStorage(
         optuna.storages.journal.JournalFileBackend(str(workdir / "optuna-journal.log"))))
     finished = [t for t in study.trials if t.state.is_finished()]
-    assert len(finished) == len(study.trials) >= 6  # each process may finish the trial it was in
+    assert len(finished) == len(study.trials) >= 4  # each process may finish the trial it was in
     assert all(t.state != optuna.trial.TrialState.FAIL for t in study.trials)
     run_ids = [t.user_attrs["run_id"] for t in study.trials]
     assert len(set(run_ids)) == len(run_ids)
