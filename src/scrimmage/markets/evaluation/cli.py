@@ -6,24 +6,12 @@ Registered under the core's ``report`` group by :mod:`scrimmage.markets.plugin`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, print_table, user_errors, workdir_from
 from scrimmage.errors import ArgumentError
-
-HEADERS = ["strategy", "trades", "hit rate", "mean trade", "total return", "Sharpe", "max drawdown", "exposure"]
-
-
-def percent(value: float, sign: bool = True) -> str:
-    return "-" if value != value else (f"{value:+.1%}" if sign else f"{value:.1%}")
-
-
-def rows_of(result: Any) -> list[list[str]]:
-    return [[s.name, f"{s.trades:,}", percent(s.hit_rate, sign=False), percent(s.mean_trade_return),
-             percent(s.total_return), f"{s.sharpe:.2f}", percent(s.max_drawdown, sign=False), f"{s.exposure:.0%}"]
-            for s in result.strategies]
+from scrimmage.markets.evaluation.tables import HEADERS, rows_of
 
 
 def check_html_path(html: Path | None) -> None:

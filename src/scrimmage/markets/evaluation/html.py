@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scrimmage.markets.evaluation.tables import HEADERS, percent, rows_of
 from scrimmage.reports import page, plots
 
 
@@ -21,8 +22,6 @@ def equity_figure(result: Any) -> page.Figure:
 
 
 def write_backtest_html(result: Any, path: str | Path) -> Path:
-    from scrimmage.markets.evaluation.cli import HEADERS, percent, rows_of
-
     headers, rows = HEADERS, rows_of(result)
     model = result.strategies[0]
     per_symbol = sorted(model.per_symbol.items(), key=lambda item: -item[1]["total_return"])

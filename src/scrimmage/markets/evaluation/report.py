@@ -69,7 +69,7 @@ def market_report(ctx: Any, report: Any, *, baselines: tuple[str, ...], bootstra
             continue
         diff = paired_difference(model_scores, scores[name], labels, days, n=bootstrap, seed=seed)["pr_auc"]
         verdicts[name] = diff.to_dict() | {"beats": diff.low > 0, "loses": diff.high < 0}
-    report.extras["market"] = {"base_rate": base_rate, "test_days": int(len(np.unique(days))),
+    report.extras["market"] = {"base_rate": base_rate, "test_days": len(np.unique(days)),
                                "bootstrap": bootstrap, "pr_auc_difference": verdicts}
     report.notes.append(f"test base rate {base_rate:.3f} over {len(np.unique(days))} days (a random score's PR-AUC); "
                         f"intervals: {bootstrap} resamples of whole days")
