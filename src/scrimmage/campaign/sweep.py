@@ -120,10 +120,10 @@ class Expanded:
 
 def load_sweep(path: str | Path) -> SweepSpec:
     path = Path(path)
-    try:
-        raw = read_yaml(path)
-    except ConfigError as exc:
-        raise ConfigError(str(exc).replace("recipe", "sweep file", 1)) from None
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not found"
+        raise ConfigError(f"sweep file {path}: {kind}. Pass a YAML sweep file (see recipes/campaign-demo.yaml).")
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(f"sweep file {path} must be a mapping with 'campaign' and 'phases'.")
     try:

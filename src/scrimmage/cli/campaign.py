@@ -39,17 +39,12 @@ def submit(
     from scrimmage.campaign.sweep import expand, load_sweep
 
     spec = load_sweep(sweep)
+    expanded = None if append else expand(spec, sweep)  # every config checked before the queue is touched
     q = _queue(ctx, queue, workdir)
-    known: dict[str, list[dict[str, Any]]] = {}
     if append:
         with q.connect() as conn:
             known = store.known_phase_configs(conn, spec.campaign)
-    else:
-        with q.connect() as conn:
-            if store.campaign_exists(conn, spec.campaign):
-                raise ArgumentError(f"campaign '{spec.campaign}' exists already in {q.display}; pass --append to add "
-                                    "these phases to it, or give the sweep another campaign name.")
-    expanded = expand(spec, sweep, known_phases=known)
+        expanded = expand(spec, sweep, known_phases=known)
     summary = store.submit(q, expanded, append=append)
     out = err_console if json_out else console
     phases = ", ".join(f"{name} ({p['tasks']} task(s), priority {p['priority']}{', waiting' if p['state'] == 'waiting' else ''})"
