@@ -106,6 +106,7 @@ def main(spec_path: str) -> int:
         importlib.import_module(module)
 
     import torch
+    from rich.console import Console
 
     from scrimmage.config.loader import validate_config
     from scrimmage.engine.runner import StopHandle, run
@@ -125,7 +126,7 @@ def main(spec_path: str) -> int:
         print(f"task {spec['task_id']} ({spec['label']}), attempt {spec['attempt']}, run {spec['run_id']}, "
               f"{spec['threads']} thread(s), worker {spec['worker_id']}", flush=True)
         result = run(config, workdir=spec["workdir"], run_id=spec["run_id"], recipe=spec.get("recipe"),
-                     progress=False, console=None, stop=stop, evaluate_test=True,
+                     progress=False, console=Console(file=sys.stdout, no_color=True, width=160), stop=stop, evaluate_test=True,
                      callbacks=[ProgressFile(folder / "progress.json", config.monitor.metric)])
         out = result.to_dict()
         out["history"] = _history(Path(result.run_dir), config.monitor.metric)

@@ -227,22 +227,18 @@ class Runtime:
         code = proc.returncode
         tail = _tail(log_path)
         if lost is not None:
-            context.additional_context["lost"] = True
-            await self._reregister_if_pruned()
-            return f"task {task_id}: lost ({lost})"
+            return await self._lost(context, f"task {task_id}: lost ({lost})")
         if code == EXIT_DONE and (folder / "result.json").is_file():
             result = _read_json(folder / "result.json") or {}
             if await asyncio.to_thread(store.finish, self.queue, task_id, attempt, self.worker_id, result, seconds, tail):
                 self._count("done")
                 self.say(f"task {task_id}: done in {seconds:.1f} s")
                 return f"task {task_id}: done"
-            context.additional_context["lost"] = True
-            return f"task {task_id}: finished, but another attempt holds it now; result not written"
+            return await self._lost(context, f"task {task_id}: finished, but another attempt holds it now; result not written")
         if self.signals:
             held = await asyncio.to_thread(store.hand_back, self.queue, task_id, attempt, self.worker_id, seconds, tail)
             if not held:
-                context.additional_context["lost"] = True
-                return f"task {task_id}: stopped; another attempt holds it now"
+                return await self._lost(context, f"task {task_id}: stopped; another attempt holds it now")
             self._count("handed back")
             self.say(f"task {task_id}: stopped after {seconds:.1f} s; back in the queue (attempt {attempt} resumes "
                      "from its last checkpoint)")
@@ -253,8 +249,7 @@ class Runtime:
         state = await asyncio.to_thread(store.fail_attempt, self.queue, task_id, attempt, self.worker_id, message,
                                         seconds, tail, retryable=retryable)
         if state is None:
-            context.additional_context["lost"] = True
-            return f"task {task_id}: failed, but another attempt holds it now"
+            return await self._lost(context, f"task {task_id}: ended, but another attempt holds it now; nothing written")
         self._count("failed attempts")
         self.say(f"task {task_id}: attempt {attempt} failed ({message.splitlines()[0][:200]}); task {state}")
         if state == "pending":
@@ -277,6 +272,14 @@ class Runtime:
 
     def _count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    async def _lost(self, context: Any, text: str) -> str:
+        """This worker no longer holds the task: write nothing, leave the ticket to its holder."""
+        context.additional_context["lost"] = True
+        self._count("lost")
+        self.say(text)
+        await self._reregister_if_pruned()
+        return text
 
     async def _reregister_if_pruned(self) -> None:
         """A worker that was paused past its heartbeat was pruned from procrastinate's workers: register again."""

@@ -1,0 +1,134 @@
+"""Workers as real processes on a real queue: two workers drain a campaign by priority and phase; a stopped
+task goes back with its attempt and resumes; a SIGKILLed worker's task is recovered as attempt 2 from its
+checkpoint; a worker paused past its heartbeat cannot overwrite the attempt that replaced it.
+
+Each test trains the tiny ``campaign-toy`` regression; ``campaign_pace`` makes its epochs last a second
+so a worker can be stopped mid-task at a known epoch. Heartbeats are 1 s (a silent worker is dead
+after 3 s).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.campaign.conftest import scrimmage, task_rows, wait_for, write_recipe, write_sweep
+
+pytestmark = pytest.mark.slow
+
+
+def progress_epoch(url: str, campaign: str) -> int:
+    row = task_rows(url, campaign)[0]
+    return int((row["progress"] or {}).get("epoch") or 0) if row["state"] == "running" else 0
+
+
+def submit(workdir: Path, url: str, sweep: Path) -> None:
+    out = scrimmage(workdir, "campaign", "submit", str(sweep), "--queue", url)
+    assert out.returncode == 0, out.stderr + out.stdout
+
+
+def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, queue_url, workers):
+    recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 2, "batch_size": 64, "seed": 0})
+    sweep = write_sweep(tmp_path / "sweep.yaml", "drain", [
+        {"name": "low", "priority": 3, "recipe": str(recipe), "seeds": [3]},
+        {"name": "high", "priority": 9, "recipe": str(recipe), "grid": {"optim.lr": [0.01, 0.003]}},
+        {"name": "best", "priority": 5, "base": {"best_of": ["high"], "metric": "val/loss", "mode": "min"},
+         "seeds": [11, 12]}])
+    wd = tmp_path / "wd"
+    submit(wd, queue_url, sweep)
+    pool = [workers(wd, queue_url, name, "--exit-when-empty", "--heartbeat", "1") for name in ("w1", "w2")]
+    for worker in pool:
+        assert worker.wait(420) == 0, worker.output()
+    tasks = {t["label"]: t for t in task_rows(queue_url, "drain")}
+    assert {t["state"] for t in tasks.values()} == {"done"}, {k: (t["state"], t["error"]) for k, t in tasks.items()}
+    assert {t["attempt"] for t in tasks.values()} == {1}
+    high = [t for t in tasks.values() if t["phase"] == "high"]
+    low = tasks["s3"]
+    best = [t for t in tasks.values() if t["phase"] == "best"]
+    assert all(t["started_at"] < low["started_at"] for t in high), "priority 9 runs before priority 3"
+    assert all(b["started_at"] >= max(h["finished_at"] for h in high) for b in best), "a waiting phase waits for its bases"
+    winner = min(high, key=lambda t: t["result"]["best"]["value"])
+    assert all(b["swept"]["base_task"] == winner["id"] and b["config"]["optim"]["lr"] == winner["config"]["optim"]["lr"]
+               for b in best)
+    assert [b["config"]["trainer"]["seed"] for b in best] == [11, 12]
+    identity = low["worker"]
+    assert identity["threads"] == 1 and identity["cpus"] >= 1 and identity["device"] and identity["host"]
+
+    status = scrimmage(wd, "campaign", "status", "drain", "--queue", queue_url, "--json")
+    summary = json.loads(status.stdout.strip().splitlines()[-1])
+    assert summary["tasks"]["done"] == 5 and summary["workers"] == [] and summary["tasks_per_hour"] > 0
+    out = scrimmage(wd, "campaign", "results", "drain", "--queue", queue_url, "--csv", str(tmp_path / "r.csv"),
+                    "--plots", str(tmp_path / "plots"))
+    assert out.returncode == 0, out.stderr
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "r.csv")
+    assert len(table) == 5 and {"task", "phase", "label", "optim.lr", "seed", "best", "epochs", "wall_s", "worker",
+                                "attempts", "val/loss", "test/loss"} <= set(table.columns)
+    assert (tmp_path / "plots" / "curves-high.png").is_file() and (tmp_path / "plots" / "swept-optim.lr.png").exists() \
+        or any(p.name.startswith("swept-optim") for p in (tmp_path / "plots").iterdir())
+    logs = scrimmage(wd, "campaign", "logs", str(low["id"]), "--queue", queue_url)
+    assert "done: max epochs after 2 epochs" in logs.stdout
+
+
+def test_a_stopped_task_goes_back_and_a_killed_workers_task_is_recovered(tmp_path, queue_url, workers):
+    recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 8, "batch_size": 64, "seed": 0},
+                          callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
+    sweep = write_sweep(tmp_path / "sweep.yaml", "chaos", [{"name": "one", "recipe": str(recipe)}])
+    wd = tmp_path / "wd"
+    submit(wd, queue_url, sweep)
+    run_id = task_rows(queue_url, "chaos")[0]["run_id"]
+    last = wd / "runs" / run_id / "checkpoints" / "last.ckpt"
+
+    first = workers(wd, queue_url, "first", "--heartbeat", "1")
+    wait_for(lambda: progress_epoch(queue_url, "chaos") >= 2, 240, "epoch 2 on the first worker")
+    first.signal(signal.SIGTERM)  # graceful: the child checkpoints, the task goes back with the same attempt
+    assert first.wait(120) == 0, first.output()
+    row = task_rows(queue_url, "chaos")[0]
+    assert (row["state"], row["attempt"], row["worker_id"]) == ("pending", 1, None), first.output()
+    assert last.is_file() and "back in the queue" in first.output()
+
+    second = workers(wd, queue_url, "second", "--heartbeat", "1")
+    wait_for(lambda: progress_epoch(queue_url, "chaos") >= 5, 240, "epoch 5 on the second worker")
+    assert task_rows(queue_url, "chaos")[0]["attempt"] == 1
+    second.signal(signal.SIGKILL)  # its child dies with it; the queue notices the silence
+    second.wait(30)
+
+    third = workers(wd, queue_url, "third", "--heartbeat", "1", "--exit-when-empty")
+    assert third.wait(300) == 0, third.output()
+    row = task_rows(queue_url, "chaos")[0]
+    assert (row["state"], row["attempt"], row["worker"]["worker_id"]) == ("done", 2, "third"), row["error"]
+    assert row["result"]["epochs_completed"] == 8
+    attempt1 = (wd / "campaigns" / "chaos" / f"t{row['id']}" / "attempt-1" / "log.txt").read_text()
+    attempt2 = (wd / "campaigns" / "chaos" / f"t{row['id']}" / "attempt-2" / "log.txt").read_text()
+    assert attempt1.count("resumed from") == 1, attempt1  # the second worker resumed the stopped attempt
+    assert "resumed from" in attempt2 and "at epoch 1," not in attempt2.split("resumed from")[1].splitlines()[0]
+
+
+def test_a_paused_worker_cannot_overwrite_the_attempt_that_replaced_it(tmp_path, queue_url, workers):
+    recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 8, "batch_size": 64, "seed": 0},
+                          callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
+    sweep = write_sweep(tmp_path / "sweep.yaml", "fence", [{"name": "one", "recipe": str(recipe)}])
+    wd = tmp_path / "wd"
+    submit(wd, queue_url, sweep)
+    paused = workers(wd, queue_url, "paused", "--heartbeat", "1")
+    wait_for(lambda: progress_epoch(queue_url, "fence") >= 2, 240, "epoch 2 on the first worker")
+    paused.signal(signal.SIGSTOP)
+    successor = workers(wd, queue_url, "successor", "--heartbeat", "1", "--exit-when-empty")
+    wait_for(lambda: (lambda r: r["state"] == "running" and r["attempt"] == 2 and r["worker_id"] == "successor")(
+        task_rows(queue_url, "fence")[0]), 240, "attempt 2 running on the successor")
+    paused.signal(signal.SIGCONT)
+    wait_for(lambda: "another attempt holds it now" in paused.output() or "replaced attempt 1" in paused.output(),
+             60, "the paused worker to notice it lost the task")
+    row = task_rows(queue_url, "fence")[0]
+    assert (row["attempt"], row["worker_id"]) == (2, "successor")
+    assert successor.wait(300) == 0, successor.output()
+    row = task_rows(queue_url, "fence")[0]
+    assert (row["state"], row["attempt"], row["worker"]["worker_id"]) == ("done", 2, "successor")
+    assert "abort" in (wd / "campaigns" / "fence" / f"t{row['id']}" / "attempt-1" / "log.txt").read_text()
+    paused.signal(signal.SIGTERM)
+    assert paused.wait(60) == 0, paused.output()
+    assert task_rows(queue_url, "fence")[0]["state"] == "done"
