@@ -320,8 +320,10 @@ class _Objective:
 
         started = time.perf_counter()
         frozen = trial.study._storage.get_trial(trial._trial_id)
-        original = frozen.system_attrs.get("failed_trial")
-        run_id = f"{self.study}-{self.uid}-t{original if original is not None else trial.number:04d}"
+        retried = frozen.system_attrs.get("failed_trial") is not None
+        # a retry inherits its original's user attributes: it continues that trial's run (and its last.ckpt)
+        run_id = frozen.user_attrs.get("run_id") if retried else None
+        run_id = run_id or f"{self.study}-{self.uid}-t{trial.number:04d}"
         for key, value in {**trial_owner(), "run_id": run_id, "error": None}.items():
             trial.set_user_attr(key, value)
         values = suggest(trial, self.search.params)
