@@ -209,3 +209,18 @@ def test_zero_volume_flat_bars_and_stale_runs(tmp_path: Path):
 def test_late_listing(tmp_path: Path):
     s = ingest(tmp_path, {"OLD": make_bars(N + 24 * 40), "NEW": make_bars(N, start="2022-02-10")})
     assert count(s, "late_listing") == 1 and count(s, "late_listing", "NEW") == 1
+
+
+@pytest.mark.parametrize("style", ["iso-z", "offset", "epoch-ms", "epoch-s"])
+def test_date_styles_read_as_the_same_utc_hours(tmp_path: Path, style: str):
+    df = make_bars(N)
+    stamps = pd.to_datetime(df["date"]).dt.tz_localize("UTC")
+    df["date"] = {
+        "iso-z": stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "offset": stamps.dt.tz_convert("Etc/GMT-2").dt.strftime("%Y-%m-%d %H:%M:%S+02:00"),
+        "epoch-ms": stamps.astype("datetime64[ms, UTC]").astype("int64"),
+        "epoch-s": stamps.astype("datetime64[s, UTC]").astype("int64"),
+    }[style]
+    s = ingest(tmp_path, {"AAA": df})
+    bars = pd.read_parquet(s["paths"]["bars"])
+    assert bars["time"].iloc[0] == pd.Timestamp("2022-01-01", tz="UTC") and s["bars"] == N
