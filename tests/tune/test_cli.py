@@ -165,3 +165,19 @@ def test_a_dataset_that_cannot_be_built_leaves_no_study(tmp_path):
         assert result.exit_code == 2, result.output
         assert "no synthetic data here" in result.output and "Traceback" not in result.output
         assert files_in(workdir) == set(), f"left files behind: {files_in(workdir)}"
+
+
+def test_a_storage_that_is_another_database(tmp_path, recipe):
+    import sqlite3
+
+    workdir = tmp_path / "wd"
+    workdir.mkdir()
+    other = workdir / "mlflow.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE experiments (id INTEGER)")
+    before = files_in(workdir)
+    size = other.stat().st_size
+    fails_cleanly(workdir, ["tune", str(recipe), "--trials", "2", "--storage", f"sqlite:///{other}"],
+                  "is a database of something else (no Optuna studies table)", before)
+    fails_cleanly(workdir, ["evaluate", "hpo", "--storage", f"sqlite:///{other}"], "is a database of something else", before)
+    assert other.stat().st_size == size

@@ -18,6 +18,7 @@ store that does not exist yet is never created by a command that only reads (``e
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import warnings
@@ -111,10 +112,27 @@ def open_store(spec: str | None, workdir: Path, *, create: bool, heartbeat: tupl
         if path.exists() and not path.is_file():
             raise StoreError(f"--storage {url}: {path} is not a file; pass the path of an SQLite database file.")
         existed = path.exists()
+        if existed:
+            _check_study_file(path, url)
         store = _open_database(url, heartbeat)
         store.created = None if existed else path
         return store
     return _open_database(url, heartbeat)
+
+
+def _check_study_file(path: Path, url: str) -> None:
+    """An existing SQLite file must be an Optuna store (or empty): Optuna would add its tables to any database,
+    e.g. to the MLflow store next to it."""
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=SQLITE_TIMEOUT_S)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        raise StoreError(f"--storage {url}: {path} is not a readable SQLite database ({exc}).") from None
+    if tables and "studies" not in tables:
+        raise StoreError(f"--storage {url}: {path} is a database of something else (no Optuna studies table); pass "
+                         "the study store (by default sqlite:///<workdir>/optuna.db) or a new file.")
 
 
 def _open_journal(path: Path, create: bool) -> StudyStore:
