@@ -212,3 +212,29 @@ def test_bad_options_are_config_errors(kw, needle):
     with pytest.raises(ValidationError) as info:
         config(**kw)
     assert needle in str(info.value)
+
+
+def test_trains_one_epoch_through_the_engine(synth, tmp_path: Path):
+    """The bundle works with the core binary classification task, its train-only scaler and the windowed mlp."""
+    from scrimmage.config import load_config
+    from scrimmage.engine import run
+
+    config = load_config(None, [
+        "data.name=market-windows", f"data.train=[{PERIODS['train'][0]}, {PERIODS['train'][1]}]",
+        f"data.val=[{PERIODS['val'][0]}, {PERIODS['val'][1]}]", f"data.test=[{PERIODS['test'][0]}, {PERIODS['test'][1]}]",
+        "data.stride=6", "task.name=classification", "task.mode=binary", "model.name=mlp", "model.hidden=[16]",
+        "model.embedding_dim=2", "trainer.epochs=1", "trainer.batch_size=256", "trainer.threads=1",
+        "tracking.enabled=false", "monitor.metric=val/log_loss", "callbacks=[]",
+    ])
+    bundle = config.data.build(synth["workdir"])
+    result = run(config, workdir=tmp_path, data=bundle, progress=False)
+    assert result.test is not None and 0.0 <= float(result.test["accuracy"]) <= 1.0
+
+
+def test_yaml_dates_unquoted_or_quoted():
+    import yaml
+
+    raw = yaml.safe_load("train: [2021-04-01, 2022-12-31]\nval: ['2023-01-01', '2023-06-30']\ntest: [2023-07-01, 2023-12-31]")
+    assert MarketWindowsConfig(**raw).train == ("2021-04-01", "2022-12-31")
+    with pytest.raises(ValidationError, match="needs two dates"):
+        MarketWindowsConfig(train="2021-04-01")

@@ -86,13 +86,16 @@ class MarketWindowsConfig(Component):
                 raise ValueError("data.symbols must name each symbol once, none empty")
         return value
 
-    @field_validator("train", "val", "test")
+    @field_validator("train", "val", "test", mode="before")
     @classmethod
-    def _dates(cls, value: tuple[str, str], info: ValidationInfo) -> tuple[str, str]:
+    def _dates(cls, value: object, info: ValidationInfo) -> tuple[str, str]:
+        # YAML reads an unquoted 2021-04-01 as a date: accept it as written
         try:
-            first, last = _date(str(value[0])), _date(str(value[1]))
-        except ValueError:
-            raise ValueError(f"data.{info.field_name} needs two dates like 2021-04-01, got {list(value)}") from None
+            if isinstance(value, str) or len(value) != 2:  # type: ignore[arg-type]
+                raise ValueError
+            first, last = (v if type(v) is dt.date else _date(str(v)) for v in value)  # type: ignore[union-attr]
+        except (TypeError, ValueError):
+            raise ValueError(f"data.{info.field_name} needs two dates like [2021-04-01, 2022-12-31], got {value!r}") from None
         if last < first:
             raise ValueError(f"data.{info.field_name} ends ({last}) before it begins ({first})")
         return first.isoformat(), last.isoformat()
