@@ -519,7 +519,10 @@ def _keep_best(study: Any, summary: dict[str, Any], config: RunConfig, workdir: 
     recipe.pop("search", None)
     if best.get("epochs"):
         recipe.setdefault("trainer", {})["epochs"] = int(best["epochs"])
-    recipe.setdefault("tracking", {})["experiment_type"] = "train"
+    tracking = recipe.setdefault("tracking", {})
+    tracking["experiment_type"] = "train"
+    tags = {k: v for k, v in (tracking.get("tags") or {}).items() if k not in ("study", "trial_number")}
+    tracking["tags"] = tags | {"derived_from": f"study {study.study_name} trial {best['trial']}"}
     header = (f"# Derived from study {study.study_name} ({summary['storage']}): trial {best['trial']}, "
               f"{summary['metric']} {best['value']:.6g} (best epoch {best.get('best_epoch')}).\n"
               f"# trainer.epochs = the {best.get('epochs')} epochs the trial ran; its checkpoint: "
