@@ -28,15 +28,39 @@ REPO = Path(__file__).resolve().parents[2]
 REAL_PG = os.environ.get("SCRIMMAGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
+def _public_tmp(prefix: str) -> Path:
+    """A folder outside pytest's own temp root: run as root, the server runs as an unprivileged system user that
+    must reach its data folder, and pytest sets its root back to mode 0700 whenever another session starts."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """The session's embedded server (its URL on the default database)."""
+    import shutil
+
     from scrimmage.campaign import server
 
-    home = tmp_path_factory.mktemp("pg")
+    home = _public_tmp("scrimmage-test-pg-")
     url = server.start(home)
     yield url
     server.stop(home)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def server_home() -> Iterator[Path]:
+    """A workdir for a test that starts its own embedded server (stopped and removed afterwards)."""
+    import shutil
+
+    from scrimmage.campaign import server
+
+    home = _public_tmp("scrimmage-test-wd-")
+    yield home
+    server.stop(home)
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -127,8 +127,8 @@ def test_misuse_writes_nothing(tmp_path, queue_url, sweep_file):
     assert rows(queue_url, "SELECT count(*) AS n FROM campaign_workers")[0]["n"] == 0
 
 
-def test_the_embedded_server_lives_in_the_workdir_and_outlives_commands(tmp_path, sweep_file):
-    wd = tmp_path / "wd"
+def test_the_embedded_server_lives_in_the_workdir_and_outlives_commands(server_home, sweep_file):
+    wd = server_home
     out = ok(wd, "campaign", "submit", str(sweep_file))
     assert out["queue"] == "embedded server"
     info = ok(wd, "campaign", "server")
