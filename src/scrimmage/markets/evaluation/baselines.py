@@ -100,7 +100,13 @@ def _logistic(x, cat, y, val, test, n_assets: int, seed: int) -> BaselineScores:
     def design(x_: np.ndarray, cat_: np.ndarray) -> np.ndarray:
         return np.hstack([np.nan_to_num(scaler.transform(x_)).astype(np.float32), _one_hot(cat_, n_assets)])
 
-    model = LogisticRegression(C=0.1, max_iter=300, random_state=seed).fit(design(x, cat), y)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():  # lbfgs may stop at max_iter on 552 correlated columns: the fit is still usable,
+        warnings.simplefilter("ignore", ConvergenceWarning)  # and a library warning is not for the user to act on
+        model = LogisticRegression(C=0.1, max_iter=500, random_state=seed).fit(design(x, cat), y)
     return BaselineScores("logistic", model.predict_proba(design(*val))[:, 1], model.predict_proba(design(*test))[:, 1])
 
 
