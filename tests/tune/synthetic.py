@@ -3,11 +3,13 @@
 Importable from a subprocess too (the kill and two-process tests run ``scrimmage tune`` in child
 processes through :mod:`tests.tune.worker`). ``park_once`` is a recipe callback that writes a marker
 file and then sleeps at a chosen epoch, the first time only, so a test can SIGKILL a trial at a known
-point instead of racing a timer.
+point instead of racing a timer; ``rendezvous`` holds each process's first trial until the others are
+training too, so two processes really share a study.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Literal
@@ -103,6 +105,32 @@ class ParkOnceConfig(Component):
 
     def build(self, config) -> Callback:
         return ParkOnce(self.at_epoch, Path(self.marker))
+
+
+class Rendezvous(Callback):
+    name = "rendezvous"
+
+    def __init__(self, folder: Path, processes: int):
+        self.folder, self.processes = folder, processes
+
+    def on_fit_start(self, state, ctx) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / f"ready-{os.getpid()}").touch()
+        deadline = time.monotonic() + 180
+        while len(list(self.folder.glob("ready-*"))) < self.processes and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@CALLBACKS.register
+class RendezvousConfig(Component):
+    """Hold each process's first trial until N processes are training (tests only: two processes really overlap)."""
+
+    name: Literal["rendezvous"] = "rendezvous"
+    folder: str = Field("", description="Folder where each process leaves a ready-<pid> file.")
+    processes: int = Field(2, description="How many processes to wait for.")
+
+    def build(self, config) -> Callback:
+        return Rendezvous(Path(self.folder), self.processes)
 
 
 def write_recipe(path: Path, **sections) -> Path:

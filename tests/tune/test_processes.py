@@ -76,7 +76,8 @@ def test_a_study_killed_with_sigkill_resumes(tmp_path):
 
 
 def test_two_processes_share_one_journal_study(tmp_path):
-    recipe = write_recipe(tmp_path / "shared.yaml")
+    recipe = write_recipe(tmp_path / "shared.yaml", callbacks=[
+        {"name": "early_stopping", "patience": 3}, {"name": "rendezvous", "folder": str(tmp_path / "ready")}])
     workdir = tmp_path / "wd"
     args = ("--workdir", str(workdir), "tune", str(recipe), "--trials", "4", "--storage", "journal", "--json")
     procs = [worker(*args), worker(*args)]
