@@ -122,6 +122,7 @@ def test_bad_pruner_and_sampler_options_are_named():
                     "Did you mean 'model.hidden'?"),
     ("optim.lr.x", "'optim.lr' is a value, not a section"),
     ("callbacks.3.patience", "'callbacks.3' indexes a list of 1 item(s) in the recipe; use 0..0"),
+    ("data.noise", "data options cannot be searched, because the trials share one built dataset"),
 ])
 def test_a_key_the_recipe_lacks_is_named(key, message):
     config = config_with({key: {"type": "float", "low": 0.1, "high": 0.2}})

@@ -108,6 +108,10 @@ def check_space(config: RunConfig, source: str) -> None:
                           "search:\n  params:\n    optim.lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}")
     resolved = config_to_dict(config)
     for key in search.params:
+        if key.split(".")[0] == "data":
+            raise ConfigError(f"{source}: search.params['{key}']: data options cannot be searched, because the trials "
+                              "share one built dataset; run one study per data setting (e.g. --study lookback-48 "
+                              f"-o {key}=...).")
         _check_key(resolved, key, source)
     for key, spec in search.params.items():
         if isinstance(spec, CategoricalParam):
