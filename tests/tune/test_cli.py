@@ -181,3 +181,13 @@ def test_a_storage_that_is_another_database(tmp_path, recipe):
                   "is a database of something else (no Optuna studies table)", before)
     fails_cleanly(workdir, ["evaluate", "hpo", "--storage", f"sqlite:///{other}"], "is a database of something else", before)
     assert other.stat().st_size == size
+
+
+def test_a_search_metric_the_task_does_not_compute(tmp_path):
+    raw = copy.deepcopy(RECIPE)
+    raw["search"] |= {"metric": "val/pr_acu", "mode": "max"}
+    path = tmp_path / "metric.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    fails_cleanly(tmp_path / "wd", ["tune", str(path), "--trials", "2"],
+                  "search.metric 'val/pr_acu' (max): config: monitor.metric 'val/pr_acu' is not computed by task "
+                  "classification on synthetic-binary. Did you mean 'val/pr_auc'?")

@@ -113,6 +113,11 @@ def check_space(config: RunConfig, source: str) -> None:
                               "share one built dataset; run one study per data setting (e.g. --study lookback-48 "
                               f"-o {key}=...).")
         _check_key(resolved, key, source)
+    try:  # the search metric becomes the trials' monitor: checked on its own first
+        validate_config(trial_raw(config, search, {}), source="trial")
+    except ConfigError as exc:
+        detail = str(exc).replace("trial: ", "")
+        raise ConfigError(f"{source}: search.metric '{search_metric(config)}' ({search_mode(config)}): {detail}") from None
     for key, spec in search.params.items():
         if isinstance(spec, CategoricalParam):
             probes = list(spec.choices)

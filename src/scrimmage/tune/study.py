@@ -224,6 +224,7 @@ def _tune(config: RunConfig, search: SearchConfig, store: StudyStore, *, trials:
     tracker = bundle = None
     if study is None or counted_trials(study.get_trials(deepcopy=False)) < trials:
         tracker, bundle = _open_tracker(config, tracking_uri, workdir), config.data.build(workdir)
+        _check_metric(config, bundle, metric)
     data_seconds = time.perf_counter() - started
     if study is None:
         try:
@@ -301,6 +302,17 @@ def _tune(config: RunConfig, search: SearchConfig, store: StudyStore, *, trials:
                                 "(summary trials[].error)")
     _write_study_files(study, summary, workdir)
     return summary
+
+
+def _check_metric(config: RunConfig, bundle: Any, metric: str) -> None:
+    """The search metric is one the task computes (named now, not by a failed first trial)."""
+    from scrimmage.config.schema import LOOP_METRICS
+    from scrimmage.engine.runner import check_monitored
+
+    try:
+        check_monitored(metric, [*LOOP_METRICS, *config.task.build(bundle.spec).metric_names("val")])
+    except ConfigError as exc:
+        raise ConfigError(f"search.metric: {exc}") from None
 
 
 class _Objective:
