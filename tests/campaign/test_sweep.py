@@ -94,3 +94,14 @@ def test_metric_value_reads_the_best_the_last_val_or_the_test_value():
     assert metric_value(result, "roi") == 0.05
     assert metric_value(result, "val/nope") is None
     assert metric_value(None, "val/loss") is None
+
+
+def test_the_shipped_demo_sweep_expands_and_validates():
+    from tests.campaign.conftest import REPO
+
+    path = REPO / "recipes" / "campaign-demo.yaml"
+    out = expand(load_sweep(path), path)
+    assert out.campaign == "demo"
+    assert out.phases() == {"quality": {"tasks": 4, "priority": 8, "state": "pending"},
+                            "robustness": {"tasks": 3, "priority": 6, "state": "waiting"}}
+    assert {t.config["trainer"]["epochs"] for t in out.tasks if t.config} == {12}

@@ -75,12 +75,6 @@ class Queue:
         except psycopg.Error as exc:
             raise unreachable(self.url, exc) from None
 
-    def app(self) -> Any:
-        """A procrastinate app on this queue with the campaign task registered (not opened yet)."""
-        from scrimmage.campaign.worker import make_app
-
-        return make_app(self.url)
-
 
 def unreachable(url: str, exc: BaseException) -> StoreError:
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -300,7 +300,8 @@ def workers(queue: Queue, stale_after: float) -> list[dict[str, Any]]:
     """Workers that heartbeat within ``stale_after`` seconds and have not stopped, with the task they run."""
     with queue.connect() as conn:
         return conn.execute(
-            "SELECT w.*, extract(epoch FROM now() - w.heartbeat_at) AS heartbeat_age, t.campaign, t.label, t.progress "
+            "SELECT w.*, extract(epoch FROM now() - w.heartbeat_at) AS heartbeat_age, t.campaign, t.label, t.progress, "
+            "t.worker AS task_worker "
             "FROM campaign_workers w LEFT JOIN campaign_tasks t ON t.id = w.task_id AND t.state = 'running' "
             "AND t.worker_id = w.id WHERE w.stopped_at IS NULL AND w.heartbeat_at > now() - make_interval(secs => %s) "
             "ORDER BY w.id", (stale_after,)).fetchall()

@@ -79,7 +79,7 @@ def status(
             console.print("no campaign in this queue yet; submit one with: scrimmage campaign submit SWEEP.yaml", markup=False)
             return
         print_table(console, "campaigns", ["campaign", *store.STATES],
-                    [[r["name"], *(str(r[s]) for s in store.STATES)] for r in rows], keep=1)
+                    [[r["name"], *(str(r[s]) for s in store.STATES)] for r in rows], wide=True)
         return
     while True:
         summary = summarise(campaign, store.tasks(q, campaign), store.workers(q, 30.0))
@@ -106,12 +106,12 @@ def _print_status(s: dict[str, Any]) -> None:
     from scrimmage.campaign.store import STATES
 
     print_table(console, "phases", ["phase", "priority", *STATES],
-                [[name, str(p["priority"]), *(str(p[st]) for st in STATES)] for name, p in s["phases"].items()], keep=1)
+                [[name, str(p["priority"]), *(str(p[st]) for st in STATES)] for name, p in s["phases"].items()], wide=True)
     if s["workers"]:
         print_table(console, "workers", ["worker", "host", "heartbeat", "task", "epoch", "samples/s", "threads", "done"],
                     [[w["id"], w["host"], f"{w['heartbeat_age_s']:.0f} s ago", str(w["task"] or "-"), str(w["epoch"] or "-"),
                       f"{w['samples_per_s']:,.0f}" if w["samples_per_s"] else "-", str(w["threads"] or "-"),
-                      str(w["tasks_done"])] for w in s["workers"]], keep=1)
+                      str(w["tasks_done"])] for w in s["workers"]], wide=True)
     for f in s["failures"]:
         console.print(f"failed: task {f['task']} ({f['phase']}/{f['label']}, attempt {f['attempt']}): {f['error']}",
                       markup=False, highlight=False, soft_wrap=True)
@@ -201,7 +201,9 @@ def cancel(
 
     q = _queue(ctx, queue, workdir)
     ids, job_ids = store.cancel(q, campaign, task)
-    app = q.app()
+    from scrimmage.campaign.worker import make_app
+
+    app = make_app(q.url)
     app.open()
     try:
         for job_id in job_ids:
