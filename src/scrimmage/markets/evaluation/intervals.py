@@ -13,6 +13,7 @@ With all weights 1 the results equal scikit-learn's (tested), ties included.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,23 +73,30 @@ class RankedScores:
         return float((recall_step * precision).sum())
 
 
+def day_weights(days: np.ndarray, n: int, seed: int) -> Iterator[np.ndarray]:
+    """``n`` bootstrap resamples of whole days, each as a weight per row (how often its day was drawn)."""
+    day_codes, day_index = np.unique(np.asarray(days), return_inverse=True)
+    rng = np.random.default_rng(seed)
+    for _ in range(n):
+        counts = np.bincount(rng.integers(0, len(day_codes), len(day_codes)), minlength=len(day_codes))
+        yield counts[day_index].astype(np.float64)
+
+
+def _interval(point: float, draws: np.ndarray, level: float) -> Interval:
+    if not len(draws):
+        return Interval(point, float("nan"), float("nan"))
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(draws, [tail, 100 - tail])
+    return Interval(point, float(low), float(high))
+
+
 def day_bootstrap(scores: np.ndarray, labels: np.ndarray, days: np.ndarray, n: int = 1000, seed: int = 0,
                   level: float = 0.95) -> dict[str, Interval]:
     """ROC-AUC and PR-AUC with percentile intervals from ``n`` resamples of whole days."""
     ranked = RankedScores(scores, labels)
-    day_codes, day_index = np.unique(np.asarray(days), return_inverse=True)
-    rng = np.random.default_rng(seed)
-    aucs, aps = np.empty(n), np.empty(n)
-    for i in range(n):
-        counts = np.bincount(rng.integers(0, len(day_codes), len(day_codes)), minlength=len(day_codes))
-        weights = counts[day_index].astype(np.float64)
-        aucs[i], aps[i] = ranked.roc_auc(weights), ranked.average_precision(weights)
-    tail = (1 - level) / 2 * 100
-    out = {}
-    for name, point, draws in (("roc_auc", ranked.roc_auc(), aucs), ("pr_auc", ranked.average_precision(), aps)):
-        low, high = np.nanpercentile(draws, [tail, 100 - tail]) if n else (float("nan"), float("nan"))
-        out[name] = Interval(point, float(low), float(high))
-    return out
+    draws = np.array([(ranked.roc_auc(w), ranked.average_precision(w)) for w in day_weights(days, n, seed)]).reshape(-1, 2)
+    return {"roc_auc": _interval(ranked.roc_auc(), draws[:, 0], level),
+            "pr_auc": _interval(ranked.average_precision(), draws[:, 1], level)}
 
 
 def per_group_auc(scores: np.ndarray, labels: np.ndarray, groups: np.ndarray) -> dict[str, float]:
@@ -109,18 +117,7 @@ def paired_difference(scores_a: np.ndarray, scores_b: np.ndarray, labels: np.nda
                       n: int = 1000, seed: int = 0, level: float = 0.95) -> dict[str, Interval]:
     """``a - b`` in ROC-AUC and PR-AUC with an interval from the same day resamples for both (paired)."""
     a, b = RankedScores(scores_a, labels), RankedScores(scores_b, labels)
-    day_codes, day_index = np.unique(np.asarray(days), return_inverse=True)
-    rng = np.random.default_rng(seed)
-    d_auc, d_ap = np.empty(n), np.empty(n)
-    for i in range(n):
-        counts = np.bincount(rng.integers(0, len(day_codes), len(day_codes)), minlength=len(day_codes))
-        w = counts[day_index].astype(np.float64)
-        d_auc[i] = a.roc_auc(w) - b.roc_auc(w)
-        d_ap[i] = a.average_precision(w) - b.average_precision(w)
-    tail = (1 - level) / 2 * 100
-    out = {}
-    for name, point, draws in (("roc_auc", a.roc_auc() - b.roc_auc(), d_auc),
-                               ("pr_auc", a.average_precision() - b.average_precision(), d_ap)):
-        low, high = np.nanpercentile(draws, [tail, 100 - tail]) if n else (float("nan"), float("nan"))
-        out[name] = Interval(point, float(low), float(high))
-    return out
+    draws = np.array([(a.roc_auc(w) - b.roc_auc(w), a.average_precision(w) - b.average_precision(w))
+                      for w in day_weights(days, n, seed)]).reshape(-1, 2)
+    return {"roc_auc": _interval(a.roc_auc() - b.roc_auc(), draws[:, 0], level),
+            "pr_auc": _interval(a.average_precision() - b.average_precision(), draws[:, 1], level)}
