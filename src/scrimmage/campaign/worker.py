@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -108,8 +109,12 @@ class Runtime:
     child: asyncio.subprocess.Process | None = None
     busy: bool = False
     signals: int = 0
+    stopped: str = ""
+    """Why we stopped the procrastinate worker (a signal, --max-tasks, --exit-when-empty); empty when it stopped
+    itself (one of its side tasks, the heartbeat or the listener, lost the queue): then a new one starts."""
     claimed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    _warned: dict[str, float] = field(default_factory=dict)
 
     @property
     def worker_id(self) -> str:
@@ -123,6 +128,7 @@ class Runtime:
         if self.signals == 1:
             self.say(f"{name}: stopping; the running task checkpoints and goes back to the queue "
                      "(send the signal again to stop at once)")
+            self.stopped = name
             if self.worker is not None:
                 self.worker.stop()
             self._signal_child(signal.SIGTERM)
@@ -162,6 +168,7 @@ class Runtime:
             return f"task {task_id}: stale ticket (the task is not pending)"
         self.claimed += 1
         if self.options.max_tasks and self.claimed >= self.options.max_tasks and self.worker is not None:
+            self.stopped = "--max-tasks"
             self.worker.stop()  # this task is the last one this worker takes
         attempt = int(row["attempt"])
         folder = self.workdir / "campaigns" / row["campaign"] / f"t{task_id}" / f"attempt-{attempt}"
@@ -206,7 +213,8 @@ class Runtime:
                     held = await asyncio.to_thread(store.heartbeat, self.queue, task_id, attempt, self.worker_id,
                                                    progress, _tail(log_path), str(log_path))
                 except Exception as exc:  # the database is away: the child keeps training; we try again next beat
-                    self.say(f"task {task_id}: cannot reach the queue to heartbeat ({type(exc).__name__}); retrying")
+                    self.warn("heartbeat", f"task {task_id}: cannot reach the queue to heartbeat ({type(exc).__name__}); "
+                              "the task keeps training, retrying every heartbeat")
                     continue
                 if not held:
                     now = await asyncio.to_thread(store.task_state, self.queue, task_id)
@@ -230,13 +238,15 @@ class Runtime:
             return await self._lost(context, f"task {task_id}: lost ({lost})")
         if code == EXIT_DONE and (folder / "result.json").is_file():
             result = _read_json(folder / "result.json") or {}
-            if await asyncio.to_thread(store.finish, self.queue, task_id, attempt, self.worker_id, result, seconds, tail):
+            if await self._record(task_id, "result", store.finish, self.queue, task_id, attempt, self.worker_id, result,
+                                  seconds, tail):
                 self._count("done")
                 self.say(f"task {task_id}: done in {seconds:.1f} s")
                 return f"task {task_id}: done"
             return await self._lost(context, f"task {task_id}: finished, but another attempt holds it now; result not written")
         if self.signals:
-            held = await asyncio.to_thread(store.hand_back, self.queue, task_id, attempt, self.worker_id, seconds, tail)
+            held = await self._record(task_id, "hand-back", store.hand_back, self.queue, task_id, attempt, self.worker_id,
+                                      seconds, tail)
             if not held:
                 return await self._lost(context, f"task {task_id}: stopped; another attempt holds it now")
             self._count("handed back")
@@ -246,8 +256,8 @@ class Runtime:
         error = _read_json(folder / "error.json") or {}
         message = error.get("message") or _exit_text(code, tail)
         retryable = code != EXIT_USER_ERROR
-        state = await asyncio.to_thread(store.fail_attempt, self.queue, task_id, attempt, self.worker_id, message,
-                                        seconds, tail, retryable=retryable)
+        state = await self._record(task_id, "failure", functools.partial(store.fail_attempt, retryable=retryable),
+                                   self.queue, task_id, attempt, self.worker_id, message, seconds, tail)
         if state is None:
             return await self._lost(context, f"task {task_id}: ended, but another attempt holds it now; nothing written")
         self._count("failed attempts")
@@ -270,8 +280,30 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, None)
 
+    def warn(self, key: str, text: str, every: float = 30.0) -> None:
+        """Say ``text`` at most every ``every`` seconds per ``key`` (a database away for minutes is one line a while)."""
+        now = time.monotonic()
+        if now - self._warned.get(key, -1e9) >= every:
+            self._warned[key] = now
+            self.say(text)
+
     def _count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    async def _record(self, task_id: int, what: str, write: Any, *args: Any) -> Any:
+        """A task's outcome must reach the queue: while the database is away, wait and try again (saying so)."""
+        waited = 0.0
+        while True:
+            try:
+                return await asyncio.to_thread(write, *args)
+            except Exception as exc:
+                if self.signals > 1:
+                    raise
+                if waited == 0.0 or waited % 60 < self.options.heartbeat:
+                    self.say(f"task {task_id}: cannot reach the queue to record its {what} ({type(exc).__name__}); "
+                             f"retrying every {max(self.options.heartbeat, 2.0):.0f} s until it is back (nothing is lost)")
+                await asyncio.sleep(max(self.options.heartbeat, 2.0))
+                waited += max(self.options.heartbeat, 2.0)
 
     async def _lost(self, context: Any, text: str) -> str:
         """This worker no longer holds the task: write nothing, leave the ticket to its holder."""
@@ -307,10 +339,12 @@ class Runtime:
                 if self.options.exit_when_empty and not self.busy and not await asyncio.to_thread(
                         _work_left, self.queue, self.options.min_priority, self.options.stalled_after):
                     self.say("no task left to run: stopping (--exit-when-empty)")
+                    self.stopped = "--exit-when-empty"
                     self.worker.stop()
                     return
             except Exception as exc:
-                self.say(f"housekeeping: cannot reach the queue ({type(exc).__name__}: {str(exc)[:200]}); retrying")
+                self.warn("housekeeping", f"cannot reach the queue ({type(exc).__name__}: {str(exc)[:200]}); retrying "
+                          "every heartbeat")
             await asyncio.sleep(self.options.heartbeat)
 
 
@@ -409,6 +443,41 @@ def identity(worker_id: str | None) -> dict[str, Any]:
             "scrimmage": scrimmage.__version__}
 
 
+class _OneLine(logging.Handler):
+    """procrastinate's and psycopg's warnings as one line each (no traceback), the same line at most every 30 s."""
+
+    def __init__(self, say: Any):
+        super().__init__(logging.WARNING)
+        self.say, self.last = say, {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.name}: {(record.getMessage().strip().splitlines() or [''])[0][:200]}"
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f" ({type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:160]})"
+        now = time.monotonic()
+        if now - self.last.get(text, -1e9) >= 30:
+            self.last[text] = now
+            self.say(text)
+
+
+@contextlib.contextmanager
+def _quiet_libraries(say: Any) -> Any:
+    handler = _OneLine(say)
+    loggers = [logging.getLogger(name) for name in ("procrastinate", "psycopg")]
+    saved = [(lg.propagate, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, (propagate, level) in zip(loggers, saved):
+            lg.removeHandler(handler)
+            lg.propagate, lg.level = propagate, level
+
+
 def run_worker(queue: Queue, workdir: Path, options: WorkerOptions, say: Any = print) -> dict[str, Any]:
     """Run a worker until stopped (a signal, ``--max-tasks``, ``--exit-when-empty``); returns a summary."""
     ident = identity(options.worker_id)
@@ -416,7 +485,8 @@ def run_worker(queue: Queue, workdir: Path, options: WorkerOptions, say: Any = p
     runtime = Runtime(queue, Path(workdir).resolve(), options, ident, say)
     started = time.monotonic()
     try:
-        asyncio.run(_serve(runtime))
+        with _quiet_libraries(say):
+            asyncio.run(_serve(runtime))
     finally:
         with contextlib.suppress(Exception):
             store.worker_stopped(queue, runtime.worker_id)
@@ -429,25 +499,55 @@ async def _serve(runtime: Runtime) -> None:
     options = runtime.options
     app = make_app(runtime.queue.url)
     async with app.open_async():
-        worker = CampaignWorker(
-            app, queues=[queue_name(p) for p in range(options.min_priority, PRIORITY_MAX + 1)], name="scrimmage",
-            concurrency=1, wait=True, install_signal_handlers=False, update_heartbeat_interval=options.heartbeat,
-            stalled_worker_timeout=options.stalled_after, fetch_job_polling_interval=options.heartbeat,
-            abort_job_polling_interval=options.heartbeat, additional_context={"runtime": runtime})
-        runtime.worker = worker
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, runtime.on_signal, signum)
         runtime.say(f"worker {runtime.worker_id} on {runtime.identity['host']} ({runtime.identity['cpus']} CPUs, "
                     f"{runtime.identity['device']}) pulling from {runtime.queue.display}, priorities >= {options.min_priority}")
-        await recover_stalled(app, runtime.queue, options.stalled_after, runtime.say)
-        await asyncio.to_thread(store.issue_tickets, runtime.queue)
-        side = asyncio.create_task(runtime.housekeeping())
+        side: asyncio.Task[None] | None = None
         try:
-            await worker.run()
+            while True:  # one procrastinate worker per connection to the queue: a lost database means a new one
+                worker = CampaignWorker(
+                    app, queues=[queue_name(p) for p in range(options.min_priority, PRIORITY_MAX + 1)], name="scrimmage",
+                    concurrency=1, wait=True, install_signal_handlers=False, update_heartbeat_interval=options.heartbeat,
+                    stalled_worker_timeout=options.stalled_after, fetch_job_polling_interval=options.heartbeat,
+                    abort_job_polling_interval=options.heartbeat, additional_context={"runtime": runtime})
+                runtime.worker = worker
+                try:
+                    await recover_stalled(app, runtime.queue, options.stalled_after, runtime.say)
+                    await asyncio.to_thread(store.issue_tickets, runtime.queue)
+                    if side is None:
+                        side = asyncio.create_task(runtime.housekeeping())
+                    await worker.run()
+                    if runtime.stopped:
+                        return
+                    runtime.say("the queue connection failed (see above); starting again")
+                except Exception as exc:
+                    if runtime.signals or not _connection_lost(exc):
+                        raise
+                    runtime.say(f"lost the queue ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); "
+                                f"trying again in {max(options.heartbeat, 2.0):.0f} s")
+                if runtime.signals:
+                    return
+                await asyncio.sleep(max(options.heartbeat, 2.0))
         finally:
-            side.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await side
+            if side is not None:
+                side.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await side
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (or its cause) says the database went away, rather than a bug."""
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, (psycopg.OperationalError, ConnectorException, ConnectionError, OSError)):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+        seen += 1
+    return False
