@@ -373,11 +373,12 @@ async def recover_stalled(app: App, queue: Queue, stalled_after: float, say: Any
 
 
 def _work_left(queue: Queue, min_priority: int, stalled_after: float) -> bool:
+    """Whether a task this worker could run may still come: pending, waiting, or running elsewhere (its worker may
+    die, or a waiting phase may follow it; a worker that just went silent is not yet known to be dead)."""
     with queue.connect() as conn:
         row = conn.execute(
-            "SELECT count(*) AS n FROM campaign_tasks WHERE priority >= %s AND (state IN ('pending', 'waiting') OR "
-            "(state = 'running' AND heartbeat_at < now() - make_interval(secs => %s)))",
-            (min_priority, stalled_after)).fetchone()
+            "SELECT count(*) AS n FROM campaign_tasks WHERE priority >= %s AND state IN ('pending', 'waiting', 'running')",
+            (min_priority,)).fetchone()
         return bool(row["n"])
 
 

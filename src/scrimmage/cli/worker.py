@@ -20,7 +20,7 @@ def worker(
     worker_id: str | None = typer.Option(None, "--worker-id", metavar="ID", help="This worker's name in status (default: host-pid)."),
     min_priority: int = typer.Option(0, "--min-priority", metavar="P", help="Take only tasks of priority P or higher (0-100)."),
     max_tasks: int | None = typer.Option(None, "--max-tasks", metavar="N", help="Stop after taking N tasks."),
-    exit_when_empty: bool = typer.Option(False, "--exit-when-empty", help="Stop when no task is left that this worker could run."),
+    exit_when_empty: bool = typer.Option(False, "--exit-when-empty", help="Stop when the queue holds no task this worker could run (pending, waiting or running elsewhere)."),
     threads: int | None = typer.Option(None, "--threads", metavar="N", help="Torch threads per task (default: this machine's CPUs shared among its live workers)."),
     heartbeat: float = typer.Option(10.0, "--heartbeat", metavar="SECONDS", help="Heartbeat period; a worker silent for 3 periods is declared dead and its task recovered."),
     json_out: bool = typer.Option(False, "--json", help="Print a summary as one JSON object on the last stdout line."),
