@@ -137,7 +137,7 @@ def main(spec_path: str) -> int:
         print(str(exc), flush=True)
         return EXIT_STOPPED
     except RunAborted as exc:
-        print(f"aborted: {exc}", flush=True)
+        print(str(exc), flush=True)
         return EXIT_ABORTED
     except ScrimmageError as exc:
         write("error.json", {"type": type(exc).__name__, "message": str(exc), "retryable": False})
