@@ -1,4 +1,5 @@
-"""Workers as real processes on a real queue: two workers drain a campaign by priority and phase; a stopped
+"""Workers as real processes on a real queue: two workers drain a campaign by priority and phase (one of them
+takes high priorities only); a stopped
 task goes back with its attempt and resumes; a SIGKILLed worker's task is recovered as attempt 2 from its
 checkpoint; a worker paused past its heartbeat cannot overwrite the attempt that replaced it.
 
@@ -39,7 +40,8 @@ def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, 
          "seeds": [11, 12]}])
     wd = tmp_path / "wd"
     submit(wd, queue_url, sweep)
-    pool = [workers(wd, queue_url, name, "--exit-when-empty", "--heartbeat", "1") for name in ("w1", "w2")]
+    pool = [workers(wd, queue_url, "w1", "--exit-when-empty", "--heartbeat", "1", "--min-priority", "4"),
+            workers(wd, queue_url, "w2", "--exit-when-empty", "--heartbeat", "1")]
     for worker in pool:
         assert worker.wait(420) == 0, worker.output()
     tasks = {t["label"]: t for t in task_rows(queue_url, "drain")}
@@ -54,6 +56,7 @@ def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, 
     assert all(b["swept"]["base_task"] == winner["id"] and b["config"]["optim"]["lr"] == winner["config"]["optim"]["lr"]
                for b in best)
     assert [b["config"]["trainer"]["seed"] for b in best] == [11, 12]
+    assert low["worker"]["worker_id"] == "w2", "w1 takes priority 4 and up only"
     identity = low["worker"]
     assert identity["threads"] == 1 and identity["cpus"] >= 1 and identity["device"] and identity["host"]
 
