@@ -37,7 +37,7 @@ def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, 
         {"name": "low", "priority": 3, "recipe": str(recipe), "seeds": [3]},
         {"name": "high", "priority": 9, "recipe": str(recipe), "grid": {"optim.lr": [0.01, 0.003]}},
         {"name": "best", "priority": 5, "base": {"best_of": ["high"], "metric": "val/loss", "mode": "min"},
-         "seeds": [11, 12]}])
+         "seeds": [11]}])
     wd = tmp_path / "wd"
     submit(wd, queue_url, sweep)
     pool = [workers(wd, queue_url, "w1", "--exit-when-empty", "--heartbeat", "1", "--min-priority", "4"),
@@ -55,21 +55,21 @@ def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, 
     winner = min(high, key=lambda t: t["result"]["best"]["value"])
     assert all(b["swept"]["base_task"] == winner["id"] and b["config"]["optim"]["lr"] == winner["config"]["optim"]["lr"]
                for b in best)
-    assert [b["config"]["trainer"]["seed"] for b in best] == [11, 12]
+    assert [b["config"]["trainer"]["seed"] for b in best] == [11]
     assert low["worker"]["worker_id"] == "w2", "w1 takes priority 4 and up only"
     identity = low["worker"]
     assert identity["threads"] == 1 and identity["cpus"] >= 1 and identity["device"] and identity["host"]
 
     status = scrimmage(wd, "campaign", "status", "drain", "--queue", queue_url, "--json")
     summary = json.loads(status.stdout.strip().splitlines()[-1])
-    assert summary["tasks"]["done"] == 5 and summary["workers"] == [] and summary["tasks_per_hour"] > 0
+    assert summary["tasks"]["done"] == 4 and summary["workers"] == [] and summary["tasks_per_hour"] > 0
     out = scrimmage(wd, "campaign", "results", "drain", "--queue", queue_url, "--csv", str(tmp_path / "r.csv"),
                     "--plots", str(tmp_path / "plots"))
     assert out.returncode == 0, out.stderr
     import pandas as pd
 
     table = pd.read_csv(tmp_path / "r.csv")
-    assert len(table) == 5 and {"task", "phase", "label", "optim.lr", "seed", "best", "epochs", "wall_s", "worker",
+    assert len(table) == 4 and {"task", "phase", "label", "optim.lr", "seed", "best", "epochs", "wall_s", "worker",
                                 "attempts", "val/loss", "test/loss"} <= set(table.columns)
     assert {"curves-high.png", "curves-best.png", "swept-optim_lr.png", "swept-seed.png"} <= {
         p.name for p in (tmp_path / "plots").iterdir()}

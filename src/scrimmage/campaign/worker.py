@@ -44,7 +44,7 @@ from procrastinate import worker as procrastinate_worker
 from procrastinate.jobs import Status
 
 from scrimmage.campaign import store
-from scrimmage.campaign.child import EXIT_DONE, EXIT_USER_ERROR
+from scrimmage.campaign.child import EXIT_DONE, EXIT_STOPPED, EXIT_USER_ERROR
 from scrimmage.campaign.db import PRIORITY_MAX, TASK_NAME, Queue, queue_name
 
 logger = logging.getLogger("scrimmage.worker")
@@ -244,7 +244,7 @@ class Runtime:
                 self.say(f"task {task_id}: done in {seconds:.1f} s")
                 return f"task {task_id}: done"
             return await self._lost(context, f"task {task_id}: finished, but another attempt holds it now; result not written")
-        if self.signals:
+        if self.signals or code == EXIT_STOPPED:  # stopped with a checkpoint (our signal, or the recipe's session budget)
             held = await self._record(task_id, "hand-back", store.hand_back, self.queue, task_id, attempt, self.worker_id,
                                       seconds, tail)
             if not held:
