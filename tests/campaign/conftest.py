@@ -148,12 +148,13 @@ def scrimmage(workdir: Path, *args: str, timeout: float = 300) -> subprocess.Com
 class Worker:
     """A ``scrimmage worker`` process (its output goes to a file a failing test prints)."""
 
-    def __init__(self, workdir: Path, url: str, name: str, *args: str):
+    def __init__(self, workdir: Path, url: str | None, name: str, *args: str):
         self.log = workdir / f"worker-{name}.log"
         workdir.mkdir(parents=True, exist_ok=True)
         self._out = self.log.open("w")
+        queue = ["--queue", url] if url else []  # None: the embedded server in the workdir
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.campaign.cli", "--workdir", str(workdir), "worker", "--queue", url,
+            [sys.executable, "-m", "tests.campaign.cli", "--workdir", str(workdir), "worker", *queue,
              "--worker-id", name, "--threads", "1", *args], cwd=REPO, env=cli_env(), stdout=self._out,
             stderr=subprocess.STDOUT)
 
@@ -183,7 +184,7 @@ def workers() -> Iterator[Callable[..., Worker]]:
     """Start workers; every one still running at the end of the test is killed."""
     started: list[Worker] = []
 
-    def start(workdir: Path, url: str, name: str, *args: str) -> Worker:
+    def start(workdir: Path, url: str | None, name: str, *args: str) -> Worker:
         worker = Worker(workdir, url, name, *args)
         started.append(worker)
         return worker

@@ -135,3 +135,27 @@ def test_a_paused_worker_cannot_overwrite_the_attempt_that_replaced_it(tmp_path,
     paused.signal(signal.SIGTERM)
     assert paused.wait(60) == 0, paused.output()
     assert task_rows(queue_url, "fence")[0]["state"] == "done"
+
+
+def test_a_database_that_goes_away_loses_nothing(server_home, workers):
+    from scrimmage.campaign import server
+
+    wd = server_home
+    recipe = write_recipe(wd / "toy.yaml", trainer={"epochs": 6, "batch_size": 64, "seed": 0},
+                          callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
+    sweep = write_sweep(wd / "sweep.yaml", "away", [{"name": "one", "recipe": str(recipe)}])
+    out = scrimmage(wd, "campaign", "submit", str(sweep))  # the embedded server in the workdir
+    assert out.returncode == 0, out.stderr
+    url = server.status(wd).url
+    worker = workers(wd, None, "steady", "--heartbeat", "1", "--exit-when-empty")
+    wait_for(lambda: progress_epoch(url, "away") >= 2, 240, "epoch 2")
+    assert server.stop(wd)
+    import time
+
+    time.sleep(6)  # longer than the stalled-worker timeout (3 heartbeats)
+    server.start(wd)
+    assert worker.wait(240) == 0, worker.output()
+    row = task_rows(url, "away")[0]
+    assert (row["state"], row["attempt"]) == ("done", 1), (row["error"], worker.output())
+    assert row["result"]["epochs_completed"] == 6
+    assert "cannot reach the queue" in worker.output()

@@ -108,6 +108,7 @@ class Runtime:
     worker: CampaignWorker | None = None
     child: asyncio.subprocess.Process | None = None
     busy: bool = False
+    job_id: int | None = None
     signals: int = 0
     stopped: str = ""
     """Why we stopped the procrastinate worker (a signal, --max-tasks, --exit-when-empty); empty when it stopped
@@ -153,11 +154,11 @@ class Runtime:
         return max(1, int(self.identity["cpus"]) // max(1, local))
 
     async def run_task(self, context: Any, task_id: int) -> str:
-        self.busy = True
+        self.busy, self.job_id = True, context.job.id
         try:
             return await self._run_task(context, task_id)
         finally:
-            self.busy = False
+            self.busy, self.job_id = False, None
             self.child = None
 
     async def _run_task(self, context: Any, task_id: int) -> str:
@@ -328,13 +329,23 @@ class Runtime:
     # ------------------------------------------------------------------ housekeeping
 
     async def housekeeping(self) -> None:
-        """Every heartbeat: our worker row, stalled-job recovery, tickets, and --exit-when-empty."""
+        """Every heartbeat: our worker rows, stalled-job recovery, tickets, and --exit-when-empty.
+
+        The procrastinate heartbeat is renewed here too: procrastinate's own heartbeat task ends when its
+        worker stops itself after losing the database, while our task (and its child) go on. After the
+        queue was unreachable, recovery waits one stalled period, so every live worker has beaten again
+        before anyone is declared dead.
+        """
         assert self.worker is not None
         app = self.worker.app
+        reachable_since = time.monotonic() - self.options.stalled_after
         while True:
             try:
+                if self.worker.worker_id is not None:
+                    await app.job_manager.update_heartbeat(self.worker.worker_id)
                 await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, self.worker.worker_id)
-                await recover_stalled(app, self.queue, self.options.stalled_after, self.say)
+                if time.monotonic() - reachable_since >= self.options.stalled_after:
+                    await recover_stalled(app, self.queue, self.options.stalled_after, self.say, self.job_id)
                 await asyncio.to_thread(store.issue_tickets, self.queue)
                 if self.options.exit_when_empty and not self.busy and not await asyncio.to_thread(
                         _work_left, self.queue, self.options.min_priority, self.options.stalled_after):
@@ -343,15 +354,20 @@ class Runtime:
                     self.worker.stop()
                     return
             except Exception as exc:
+                reachable_since = time.monotonic() + self.options.heartbeat
                 self.warn("housekeeping", f"cannot reach the queue ({type(exc).__name__}: {str(exc)[:200]}); retrying "
                           "every heartbeat")
             await asyncio.sleep(self.options.heartbeat)
 
 
-async def recover_stalled(app: App, queue: Queue, stalled_after: float, say: Any = print) -> list[int]:
-    """Recover the tasks of workers that stopped heartbeating (see the module docstring); returns their ids."""
+async def recover_stalled(app: App, queue: Queue, stalled_after: float, say: Any = print,
+                          running_here: int | None = None) -> list[int]:
+    """Recover the tasks of workers that stopped heartbeating (see the module docstring); returns their ids.
+    ``running_here``: the ticket this process is running (alive by definition, whatever its heartbeat says)."""
     recovered = []
     for job in await app.job_manager.get_stalled_jobs(task_name=TASK_NAME, seconds_since_heartbeat=stalled_after):
+        if running_here is not None and job.id == running_here:
+            continue
         task_id = int(job.task_kwargs.get("task_id", 0))
         state = await asyncio.to_thread(store.recover, queue, task_id, job.id)
         try:
@@ -515,9 +531,9 @@ async def _serve(runtime: Runtime) -> None:
                     abort_job_polling_interval=options.heartbeat, additional_context={"runtime": runtime})
                 runtime.worker = worker
                 try:
-                    await recover_stalled(app, runtime.queue, options.stalled_after, runtime.say)
-                    await asyncio.to_thread(store.issue_tickets, runtime.queue)
-                    if side is None:
+                    if side is None:  # at start; after a lost connection, housekeeping recovers once all had time to beat
+                        await recover_stalled(app, runtime.queue, options.stalled_after, runtime.say)
+                        await asyncio.to_thread(store.issue_tickets, runtime.queue)
                         side = asyncio.create_task(runtime.housekeeping())
                     await worker.run()
                     if runtime.stopped:
