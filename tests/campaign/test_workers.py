@@ -1,7 +1,8 @@
-"""Workers as real processes on a real queue: two workers drain a campaign by priority and phase (one of them
-takes high priorities only); a stopped
-task goes back with its attempt and resumes; a SIGKILLed worker's task is recovered as attempt 2 from its
-checkpoint; a worker paused past its heartbeat cannot overwrite the attempt that replaced it.
+"""Workers as real processes on a real queue: two workers drain a campaign by priority and phase (one of
+them takes high priorities only); a stopped task goes back with its attempt and resumes; a SIGKILLed
+worker's task is recovered as attempt 2 from its checkpoint and ends with the metrics of an
+uninterrupted twin; a worker paused past its heartbeat cannot overwrite the attempt that replaced it; a
+database that goes away mid-task loses nothing.
 
 Each test trains the tiny ``campaign-toy`` regression; ``campaign_pace`` makes its epochs last a second
 so a worker can be stopped mid-task at a known epoch. Heartbeats are 1 s (a silent worker is dead
@@ -80,7 +81,9 @@ def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, 
 def test_a_stopped_task_goes_back_and_a_killed_workers_task_is_recovered(tmp_path, queue_url, workers):
     recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 8, "batch_size": 64, "seed": 0},
                           callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
-    sweep = write_sweep(tmp_path / "sweep.yaml", "chaos", [{"name": "one", "recipe": str(recipe)}])
+    twin = write_recipe(tmp_path / "twin.yaml", trainer={"epochs": 8, "batch_size": 64, "seed": 0})  # no pace
+    sweep = write_sweep(tmp_path / "sweep.yaml", "chaos", [{"name": "one", "priority": 5, "recipe": str(recipe)},
+                                                           {"name": "twin", "priority": 4, "recipe": str(twin)}])
     wd = tmp_path / "wd"
     submit(wd, queue_url, sweep)
     run_id = task_rows(queue_url, "chaos")[0]["run_id"]
@@ -105,6 +108,11 @@ def test_a_stopped_task_goes_back_and_a_killed_workers_task_is_recovered(tmp_pat
     row = task_rows(queue_url, "chaos")[0]
     assert (row["state"], row["attempt"], row["worker"]["worker_id"]) == ("done", 2, "third"), row["error"]
     assert row["result"]["epochs_completed"] == 8
+    twin_row = task_rows(queue_url, "chaos")[1]
+    assert twin_row["state"] == "done" and twin_row["attempt"] == 1
+    # stopped, resumed, killed and resumed again: the same numbers as the uninterrupted twin
+    assert row["result"]["val"] == pytest.approx(twin_row["result"]["val"], rel=1e-6)
+    assert row["result"]["test"] == pytest.approx(twin_row["result"]["test"], rel=1e-6)
     attempt1 = (wd / "campaigns" / "chaos" / f"t{row['id']}" / "attempt-1" / "log.txt").read_text()
     attempt2 = (wd / "campaigns" / "chaos" / f"t{row['id']}" / "attempt-2" / "log.txt").read_text()
     assert attempt1.count("resumed from") == 1, attempt1  # the second worker resumed the stopped attempt
