@@ -167,3 +167,15 @@ def test_a_database_that_goes_away_loses_nothing(server_home, workers):
     assert (row["state"], row["attempt"]) == ("done", 1), (row["error"], worker.output())
     assert row["result"]["epochs_completed"] == 6
     assert "cannot reach the queue" in worker.output()
+
+
+def test_a_worker_on_a_real_postgresql_server(tmp_path, real_queue_url, workers):
+    recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 1, "batch_size": 64, "seed": 0})
+    sweep = write_sweep(tmp_path / "sweep.yaml", "remote", [{"name": "one", "recipe": str(recipe)}])
+    wd = tmp_path / "wd"
+    submit(wd, real_queue_url, sweep)
+    worker = workers(wd, real_queue_url, "remote", "--heartbeat", "1", "--exit-when-empty", "--max-tasks", "1")
+    assert worker.wait(240) == 0, worker.output()
+    row = task_rows(real_queue_url, "remote")[0]
+    assert (row["state"], row["attempt"], row["worker"]["worker_id"]) == ("done", 1, "remote")
+    assert not (wd / "postgres").exists(), "a --queue URL never starts the embedded server"
