@@ -269,8 +269,8 @@ def server_cmd(
     stopped = server.stop(root) if stop else False
     info = server.status(root)
     out = err_console if json_out else console
-    state = f"running (pid {info.pid})" if info.running else "not running"
-    out.print(f"embedded PostgreSQL in {info.data_dir}: {state}" + ("; stopped it" if stopped else ""),
-              markup=False, highlight=False)
+    state = "stopped (its data stays; the next command starts it again)" if stopped else (
+        f"running (pid {info.pid})" if info.running else "not running")
+    out.print(f"embedded PostgreSQL in {info.data_dir}: {state}", markup=False, highlight=False)
     if json_out:
         emit_json({"data_dir": info.data_dir, "running": info.running, "pid": info.pid, "url": info.url, "stopped": stopped})
