@@ -107,3 +107,19 @@ def test_a_pending_task_without_a_live_ticket_gets_one(tmp_path, queue):
     assert store.issue_tickets(queue) == 0
     job = task_rows(queue.url, "c")[0]["job_id"]
     assert job != first["job_id"] and ticket_status(queue, job) == "todo"
+
+
+def test_a_phase_appended_to_finished_bases_starts_at_once(tmp_path, queue):
+    tasks = submit(queue, tmp_path)
+    for task, loss in zip(tasks[:2], (0.5, 0.3)):
+        store.claim(queue, task["id"], task["job_id"], "w", {})
+        store.finish(queue, task["id"], 1, "w", result(loss), 2.0, None)
+    more = write_sweep(tmp_path / "more.yaml", "c", [
+        {"name": "longer", "priority": 3, "base": {"best_of": ["base"], "metric": "val/loss", "mode": "min"},
+         "overrides": {"trainer.epochs": 9}, "seeds": [5]}])
+    with queue.connect() as conn:
+        known = store.known_phase_configs(conn, "c")
+    store.submit(queue, expand(load_sweep(more), more, known_phases=known), append=True)
+    longer = task_rows(queue.url, "c")[-1]
+    assert (longer["phase"], longer["state"], longer["config"]["trainer"]["epochs"]) == ("longer", "pending", 9)
+    assert longer["config"]["optim"]["lr"] == tasks[1]["config"]["optim"]["lr"]

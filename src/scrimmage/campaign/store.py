@@ -82,6 +82,8 @@ def submit(queue: Queue, expanded: Expanded, *, append: bool) -> dict[str, Any]:
             ids = _insert_tasks(conn, expanded.campaign, expanded.tasks)
             pending = [{"id": i, "priority": t.priority} for i, t in zip(ids, expanded.tasks) if t.state == "pending"]
             _defer(conn, pending)
+    if exists and any(t.state == "waiting" for t in expanded.tasks):
+        activate_waiting(queue, expanded.campaign)  # appended to bases that may have finished already
     return {"campaign": expanded.campaign, "tasks": len(expanded.tasks), "phases": expanded.phases(),
             "task_ids": [min(ids), max(ids)] if ids else [], "queue": queue.display, "appended": append and exists}
 
