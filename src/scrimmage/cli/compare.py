@@ -41,25 +41,9 @@ def compare(
 
 
 def _print(out: Any, comparison: Any, wide: bool) -> None:
-    from scrimmage.cli.common import print_table
-    from scrimmage.engine.tasks.base import Report
+    from scrimmage.cli.train import print_report
 
-    report = comparison.report
-    ranked = Report(**report).ranked()
-    columns = list(report["columns"].items())
-    rows = [[name, *(_fmt(row.get(key)) for key, _ in columns)] for name, row in ranked]
-    print_table(out, report["title"], ["predictor", *(h for _, h in columns)], rows,
-                right=set(range(1, len(columns) + 1)), wide=wide)
-    for note in report.get("notes", []):
-        out.print(note, markup=False, highlight=False, soft_wrap=True)
+    print_report(out, comparison.report, wide)
     for label, result in zip(comparison.labels, comparison.results):
         out.print(f"{label}: {result.run_id} ({result.epochs_completed} epochs, {result.seconds:.0f} s)",
                   markup=False, highlight=False, soft_wrap=True)
-
-
-def _fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return "-" if value != value else f"{value:.3f}"
-    return str(value)

@@ -81,7 +81,17 @@ def print_result(out: Console, result: dict[str, Any], wide: bool = False) -> No
     many metric columns as fit, in the report's order, with a note naming the rest (``--wide`` shows every
     column; ``--json`` has them all). Run ids and paths print on lines of their own, never wrapped.
     """
-    report = result["report"]
+    print_report(out, result["report"], wide)
+    best = result["best"]
+    if best["value"] is not None:
+        out.print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}; stopped: {result['stop_reason']}",
+                  markup=False, highlight=False)
+    out.print(f"run: {result['run_id']}", markup=False, highlight=False, soft_wrap=True)
+    out.print(f"run dir: {result['run_dir']}", markup=False, highlight=False, soft_wrap=True)
+
+
+def print_report(out: Console, report: dict[str, Any], wide: bool = False) -> None:
+    """A report's table, rows ranked by its own metric, keeping to the console's width, then its notes."""
     ranked = Report(**report).ranked()
     columns = list(report["columns"].items())
     rows = [[name, *(_fmt(row.get(key)) for key, _ in columns)] for name, row in ranked]
@@ -89,12 +99,6 @@ def print_result(out: Console, result: dict[str, Any], wide: bool = False) -> No
                 right=set(range(1, len(columns) + 1)), wide=wide)
     for note in report.get("notes", []):
         out.print(note, markup=False, highlight=False)
-    best = result["best"]
-    if best["value"] is not None:
-        out.print(f"best {best['metric']} {best['value']:.4f} at epoch {best['epoch']}; stopped: {result['stop_reason']}",
-                  markup=False, highlight=False)
-    out.print(f"run: {result['run_id']}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"run dir: {result['run_dir']}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _fmt(value: Any) -> str:
