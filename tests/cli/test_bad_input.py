@@ -150,6 +150,10 @@ EARLY = [
     Case("predict-unknown-run", ["predict", "nope", "--season", "2019"], "no run 'nope'"),
     Case("predict-damaged-ckpt", ["predict", "{tmp}/bad.ckpt", "--season", "2019"], "cannot read checkpoint",
          setup=write("bad.ckpt", b"\x00" * 64)),
+    Case("predict-option-before-the-run", ["predict", "--season", "2019", "nope"], "the run id or .ckpt file comes "
+         "first, then the selection options, e.g. `scrimmage predict RUN_ID --season 2019`; got the option --season"),
+    Case("predict-option-twice", ["predict", "nope", "--season", "2019", "--week", "10", "--season=2018"],
+         "--season is given twice ('2019' and '2018'); give it once"),
     Case("list-unknown-kind", ["list", "modles"], "Did you mean 'models'?"),
     Case("workdir-is-a-file", ["--workdir", "{tmp}/file", "runs"], "is a file, not a folder", setup=write("file", "x")),
     Case("workdir-under-a-file", ["--workdir", "{tmp}/file/sub", "train", str(RECIPE)], "is a file, not a folder",

@@ -120,11 +120,70 @@ def test_early_stopping_ends_the_phase_not_the_run_and_resets_each_phase(tmp_pat
     ))
     result = run(config, workdir=tmp_path, progress=False)
     hot, calm = load(result.checkpoints["last"])["callbacks"]["phases"]["completed"]
-    assert hot["reason"].startswith("early stopping: val/loss did not improve for 1 epochs") and hot["epochs"] < 20
+    assert hot["reason"].startswith("early stopping: val/loss did not improve for 1 epoch ") and hot["epochs"] < 20
     assert calm["epochs"] >= 2, "patience 1 with fresh counters allows at least two epochs"
     assert calm["best_epoch"] >= calm["start_epoch"], "the calm phase's best is its own, not the hot phase's"
     assert result.stop_reason.startswith("phases: all 2 phases done"), "the run ended with its phases"
     assert result.epochs_completed == hot["epochs"] + calm["epochs"]
+
+
+@pytest.mark.parametrize(("patience", "ends_after"), [(0, 4), (1, 4), (3, 6)])
+def test_phase_patience_counts_like_early_stopping(patience, ends_after):
+    """The hand-made sequence of the early-stopping test (best at epoch 3, worse from epoch 4 on): a phase
+    ends at the same epoch as the run would under ``early_stopping`` with the same patience."""
+    from scrimmage.engine.callbacks.early_stopping import EarlyStopping
+    from scrimmage.engine.events import Context, LoopState
+
+    losses = [1.0, 0.9, 0.8, 0.85, 0.81, 0.82, 0.83, 0.84]
+    config = synthetic_config(f"trainer.epochs={len(losses)}", "monitor.metric=val/loss",
+                              phases(f"{{name: only, epochs: {len(losses)}, patience: {patience}}}"))
+    callback = config.callbacks[0].build(config)
+    stopper = EarlyStopping("val/loss", "min", patience, 0.0)
+    weights = torch.zeros(1, requires_grad=True)
+    state = LoopState(max_epochs=len(losses), steps_per_epoch=1, optimizer=torch.optim.SGD([weights], lr=0.1))
+    ctx = Context(save_checkpoint=lambda path: None, load_weights=lambda path: None)
+    callback.on_fit_start(state, ctx)
+    ended = stopped = None
+    for epoch, loss in enumerate(losses, start=1):
+        state.epoch, state.metrics = epoch, {"epoch": float(epoch), "val/loss": loss}
+        callback.on_epoch_end(state, ctx)
+        if ended is None and callback.completed:
+            ended = epoch
+        state.should_stop = False
+        stopper.on_epoch_end(state, ctx)
+        if stopped is None and state.should_stop:
+            stopped = epoch
+    assert ended == stopped == ends_after
+    (only,) = callback.completed
+    assert only["best_epoch"] == 3 and only["epochs"] == ends_after
+    bad = ends_after - 3
+    assert only["reason"].startswith(f"early stopping: val/loss did not improve for {bad} epoch{'s' if bad > 1 else ''} (")
+
+
+def test_a_phase_change_at_an_epoch_end_prints_after_that_epochs_line():
+    """The progress callback prints "epoch N ..." after the phases callback's EPOCH_END; the phase change is
+    printed at the next event, so the log reads in order (and "1 epoch", not "1 epochs")."""
+    from scrimmage.engine.events import Context, LoopState
+
+    config = synthetic_config("trainer.epochs=2", "monitor.metric=val/loss",
+                              phases("{name: one, epochs: 1}", "{name: two, epochs: 1}"))
+    callback = config.callbacks[0].build(config)
+    printed: list[str] = []
+    state = LoopState(max_epochs=2, steps_per_epoch=1,
+                      optimizer=torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1))
+    ctx = Context(save_checkpoint=lambda path: None, load_weights=lambda path: None, print=printed.append)
+    callback.on_fit_start(state, ctx)
+    assert printed == ["phase 1/2 'one' (1 epoch, lr 0.001 → 0.001 → 0.001, batch 32) starts at epoch 1, step 0"]
+    for epoch in (1, 2):
+        state.epoch, state.metrics = epoch, {"epoch": float(epoch), "val/loss": 1.0 / epoch}
+        callback.on_epoch_end(state, ctx)
+        printed.append(f"epoch {epoch}")  # what the progress callback prints next
+        (callback.on_epoch_start if epoch == 1 else callback.on_fit_end)(state, ctx)
+    assert printed[1:] == [
+        "epoch 1", "phase 1/2 'one' ended at step 0 (end of epoch 1): 1 epoch",
+        "phase 2/2 'two' (1 epoch, lr 0.001 → 0.001 → 0.001, batch 32) starts at epoch 2, step 0",
+        "epoch 2", "phase 2/2 'two' ended at step 0 (end of epoch 2): 1 epoch",
+    ]
 
 
 def test_a_wall_time_phase_ends_when_its_minutes_are_spent(tmp_path, monkeypatch):

@@ -157,7 +157,9 @@ def shared_folder(tmp_path_factory: pytest.TempPathFactory, name: str, build: Ca
 
 #: The tiny nfl-hierarchical run every simulator, predictor and CLI test of a trained model shares.
 HIERARCHICAL_RECIPE = "recipes/nfl-hierarchical.yaml"
-TINY_SEASONS = ["data.train_seasons=[2016,2016]", "data.val_seasons=[2017,2017]", "data.test_seasons=[2018,2018]"]
+#: Two training seasons: with one, the season feature is constant in training and its standardisation (std
+#: clamped at 1e-6) saturates the encoder on 2018, so the model gave every game the same prediction.
+TINY_SEASONS = ["data.train_seasons=[2015,2016]", "data.val_seasons=[2017,2017]", "data.test_seasons=[2018,2018]"]
 TINY_HIERARCHICAL = ['callbacks=[{"name": "phases", "phases": [{"name": "all", "steps": 4}]}]', "trainer.epochs=1",
                      "tracking.enabled=false", "model.hidden=[16,8]", "model.play_head=[16]", "reports.1.n=2"]
 

@@ -29,7 +29,10 @@ def parse_query(args: list[str]) -> dict[str, str]:
             if not items or items[0].startswith("--"):
                 raise ArgumentError(f"option --{key} needs a value, e.g. --{key} VALUE")
             value = items.pop(0)
-        query[key.replace("-", "_")] = value
+        name = key.replace("-", "_")
+        if name in query:
+            raise ArgumentError(f"--{key} is given twice ({query[name]!r} and {value!r}); give it once")
+        query[name] = value
     return query
 
 
@@ -44,6 +47,9 @@ def predict(
     """Predict with a trained model. Selection options depend on the dataset (see `scrimmage list predictors`)."""
     from scrimmage.export.checkpoint import load_model
 
+    if target.startswith("-"):  # an option before the run id: click took the option for the target
+        raise ArgumentError(f"the run id or .ckpt file comes first, then the selection options, e.g. "
+                            f"`scrimmage predict RUN_ID --season 2019`; got the option {target} where the run id belongs")
     query = parse_query(list(ctx.args))
     root = workdir_from(ctx, workdir)
     loaded = load_model(target, root)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -208,3 +209,30 @@ def test_cli_json_and_errors(trained, tmp_path):
         done = cli(workdir, run_id, *args)
         assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr[-3000:]
         assert message in " ".join(done.stderr.split())
+
+
+def test_predict_never_ingests(trained, tmp_path):
+    """README: ``predict`` reads the workdir's tables and never ingests; without current tables it names the command."""
+    from typer.testing import CliRunner
+
+    from scrimmage.cli.main import app
+
+    workdir, _, _, model = trained
+    empty = tmp_path / "elsewhere"
+    res = CliRunner().invoke(app, ["--workdir", str(empty), "predict", str(model.path), "--season", "2019"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    text = " ".join(res.output.split())
+    assert "holds none (it never ingests): run `scrimmage --workdir" in text and "data nfl` first" in text
+    assert not (empty / "data").exists(), "nothing was ingested"
+
+    old = tmp_path / "old"
+    shutil.copytree(workdir / "data", old / "data")
+    manifest = old / "data" / "nfl" / "manifest.json"
+    blob = json.loads(manifest.read_text())
+    blob["fingerprint"]["parser_version"] = -1
+    manifest.write_text(json.dumps(blob))
+    before = {p.name: p.stat().st_mtime_ns for p in (old / "data" / "nfl").iterdir()}
+    with pytest.raises(DataError, match=r"built by an older parser \(version -1; .* predict does not rebuild them: run "
+                                        r"`scrimmage data nfl .*--force` first"):
+        model.predict(old, season=2019, week=10)
+    assert {p.name: p.stat().st_mtime_ns for p in (old / "data" / "nfl").iterdir()} == before

@@ -5,7 +5,11 @@ training features, its draws are seeded and calibrated, and a trained run simula
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -19,6 +23,8 @@ from scrimmage.football.simulate.engine import simulate
 from scrimmage.football.simulate.neural import NeuralPlaySampler, load_neural_sampler, snap_features
 from scrimmage.football.simulate.state import GameState
 from tests.football.conftest import HIERARCHICAL_RECIPE, TINY_HIERARCHICAL, TINY_SEASONS
+
+SCRIMMAGE = str(Path(sys.executable).with_name("scrimmage"))
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +246,20 @@ def test_predict_gives_the_pregame_projection_and_the_simulated_distribution(tra
     # no terminal here: the simulation's progress is a line on stderr, stdout keeps its one JSON line
     assert f"simulated {len(rows) * 50:,} of {len(rows) * 50:,} games (100%) in " in res.stderr
     assert len(res.stdout.strip().splitlines()) == 1
+
+
+def test_a_plain_predict_prints_no_library_warnings(trained):
+    """As a user runs it: a process of its own (torch warns about a non-writable NumPy array once per process,
+    so an in-process check after another test would pass whatever the code does), Python's default warning
+    filters, the table on stdout and only progress on stderr."""
+    result, workdir, _ = trained
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    done = subprocess.run([SCRIMMAGE, "--workdir", str(workdir), "predict", result.run_id, "--season", "2018", "--week",
+                           "3", "--sims", "4"], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "predictions from" in done.stdout
+    assert "Warning" not in done.stderr and "warn" not in done.stderr.lower(), done.stderr[-3000:]
+    assert all(line.startswith("simulated ") for line in done.stderr.splitlines()), done.stderr[-3000:]
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -70,3 +70,14 @@ def test_results_that_do_not_fit_in_memory_are_refused():
     with pytest.raises(ArgumentError, match=r"--n 1,000,000,000: 1,000,000,000 simulated games keep about 214\.2 GiB "
                                             r"of results in memory, over half of this machine's 16\.0 GiB"):
         check_memory(1_000_000_000, "--n 1,000,000,000", memory=16 * 2**30)
+
+
+def test_a_batch_in_progress_reports_increasing_counts_and_never_itself_complete():
+    from scrimmage.football.simulate.progress import within
+
+    heard: list[tuple[int, int]] = []
+    share = within(lambda done, total: heard.append((done, total)), 1_000, 500, 2_000)
+    for fraction in (0.0, 0.1, 0.1, 0.5, 0.4, 1.0):
+        share(fraction)
+    assert heard == [(1_050, 2_000), (1_250, 2_000), (1_499, 2_000)]
+    assert within(None, 0, 10, 10) is None

@@ -39,8 +39,11 @@ counts batches), so a phase's ``batch_size`` takes effect from the first epoch t
 the phase; a phase that begins mid-epoch finishes that epoch at the previous size.
 
 **Early stopping.** ``patience`` (the callback's, or a phase's own) ends the current phase, not
-the run, when ``monitor.metric`` has not improved for more than ``patience`` epochs; its counters
-reset at each phase. A recipe's ``early_stopping`` callback still ends the whole run.
+the run, at the end of the ``patience``-th consecutive epoch without improvement of ``monitor.metric``
+(by more than ``min_delta``), the rule of the ``early_stopping`` callback: patience 2, best at the
+phase's epoch 3, epochs 4 and 5 worse, the phase ends after epoch 5; patience 0 and 1 both end it at
+the first epoch that does not improve. Its counters reset at each phase, and the phase's first
+epoch is its first best. A recipe's ``early_stopping`` callback still ends the whole run.
 
 **Checkpoints and resume.** At the end of each phase ``phase=NN-NAME.ckpt`` is written (and
 last.ckpt refreshed) by the checkpoint callback, atomically, holding the next phase's start. The
@@ -65,6 +68,10 @@ if TYPE_CHECKING:
     from scrimmage.config.schema import RunConfig
     from scrimmage.engine.callbacks.configs import PhasesConfig
     from scrimmage.engine.tasks.base import LossWeighted
+
+
+def _count(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 def phase_lr(step: int, initial: float, peak: float, final: float, warmup_steps: int, decay_steps: int) -> float:
@@ -138,6 +145,7 @@ class Phases(Callback):
         self.history: list[dict[str, Any]] = []  # one row per validation: epoch, phase, step, metric
         self.completed: list[dict[str, Any]] = []  # one row per finished phase
         self.clock = monotonic()
+        self.said: list[str] = []  # messages of a phase change at an epoch end, printed after that epoch's line
 
     @property
     def phase(self) -> Phase | None:
@@ -162,6 +170,7 @@ class Phases(Callback):
         self._apply(state)
 
     def on_epoch_start(self, state: LoopState, ctx: Context) -> None:
+        self._flush(ctx)
         phase = self.phase
         if phase is not None and state.step_in_epoch == 0 and phase.batch_size != self.batch_size:
             self._set_batch_size(ctx, phase.batch_size)
@@ -174,7 +183,7 @@ class Phases(Callback):
         self.step_in_phase += 1
         self._set_lr(state, phase.lr(self.step_in_phase))
         if phase.steps is not None and self.step_in_phase >= phase.steps:
-            reason = f"{phase.steps} steps"
+            reason = _count(phase.steps, "step")
         elif phase.minutes is not None and self.seconds_in_phase() >= 60 * phase.minutes:
             reason = f"{phase.minutes:g} minutes"
         else:
@@ -201,18 +210,34 @@ class Phases(Callback):
         else:
             self.bad_epochs += 1
         reason = self.pending
-        if not reason and phase.patience is not None and self.bad_epochs > phase.patience:
+        if not reason and phase.patience is not None and self.bad_epochs and self.bad_epochs >= phase.patience:
             best = f"best {self.best:.4g} at epoch {self.best_epoch}" if self.best is not None else "never finite"
-            reason = f"early stopping: {self.metric} did not improve for {self.bad_epochs} epochs ({best})"
+            reason = f"early stopping: {self.metric} did not improve for {_count(self.bad_epochs, 'epoch')} ({best})"
         if not reason and phase.epochs is not None and self.epochs_in_phase >= phase.epochs:
-            reason = f"{phase.epochs} epochs"
+            reason = _count(phase.epochs, "epoch")
         if not reason and phase.minutes is not None and self.seconds_in_phase() >= 60 * phase.minutes:
             reason = f"{phase.minutes:g} minutes"
         if reason:
             self._end(state, ctx, reason, at_epoch_end=True)
 
+    def on_fit_end(self, state: LoopState, ctx: Context) -> None:
+        self._flush(ctx)
+
+    def _say(self, ctx: Context, text: str, at_epoch_end: bool = False) -> None:
+        """Print now, or (a change at an epoch end) once the epoch's own line is out: the progress callback prints
+        it after this one, and "phase 2 starts at epoch 5" before "epoch 4 ..." reads backwards."""
+        if at_epoch_end:
+            self.said.append(text)
+        else:
+            ctx.print(text)
+
+    def _flush(self, ctx: Context) -> None:
+        for text in self.said:
+            ctx.print(text)
+        self.said = []
+
     # ---- phase changes -----------------------------------------------------------------
-    def _begin(self, state: LoopState, ctx: Context) -> None:
+    def _begin(self, state: LoopState, ctx: Context, at_epoch_end: bool = False) -> None:
         phase = self.phase
         assert phase is not None
         self.started = True
@@ -220,8 +245,8 @@ class Phases(Callback):
         self.seconds_before, self.clock = 0.0, monotonic()
         self.best, self.pending = None, ""
         self.start_epoch, self.start_step = state.epoch + 1, state.global_step
-        ctx.print(f"phase {self.index + 1}/{len(self.phases)} '{phase.name}' ({self._describe(phase)}) starts at "
-                  f"epoch {state.epoch + 1}, step {state.global_step}")
+        self._say(ctx, f"phase {self.index + 1}/{len(self.phases)} '{phase.name}' ({self._describe(phase)}) starts at "
+                  f"epoch {state.epoch + 1}, step {state.global_step}", at_epoch_end)
         self._apply(state)
 
     def _end(self, state: LoopState, ctx: Context, reason: str, at_epoch_end: bool) -> None:
@@ -234,15 +259,15 @@ class Phases(Callback):
             "best": self.best, "best_epoch": self.best_epoch,
         })
         state.checkpoint_requests.append(f"phase={self.index + 1:02d}-{phase.name}.ckpt")
-        ctx.print(f"phase {self.index + 1}/{len(self.phases)} '{phase.name}' ended at step {state.global_step} "
-                  f"({'end of ' if at_epoch_end else ''}epoch {self.completed[-1]['end_epoch']}): {reason}")
+        self._say(ctx, f"phase {self.index + 1}/{len(self.phases)} '{phase.name}' ended at step {state.global_step} "
+                  f"({'end of ' if at_epoch_end else ''}epoch {self.completed[-1]['end_epoch']}): {reason}", at_epoch_end)
         self.index += 1
         self.pending = ""
         if self.phase is None:
             state.should_stop = True
             state.stop_reason = f"phases: all {len(self.phases)} phases done (the last, '{phase.name}', after {reason})"
             return
-        self._begin(state, ctx)
+        self._begin(state, ctx, at_epoch_end)
 
     def _apply(self, state: LoopState) -> None:
         """Make the optimizer and task match the current phase and position (fresh start, resume, next phase)."""
@@ -265,8 +290,8 @@ class Phases(Callback):
 
     @staticmethod
     def _describe(phase: Phase) -> str:
-        length = (f"{phase.epochs} epochs" if phase.epochs is not None else
-                  f"{phase.steps} steps" if phase.steps is not None else f"{phase.minutes:g} minutes")
+        length = (_count(phase.epochs, "epoch") if phase.epochs is not None else
+                  _count(phase.steps, "step") if phase.steps is not None else f"{phase.minutes:g} minutes")
         lr = f"lr {phase.initial:g} → {phase.peak:g} → {phase.final:g}"
         weights = f", loss weights {phase.loss_weights}" if phase.loss_weights else ""
         return f"{length}, {lr}, batch {phase.batch_size}{weights}"

@@ -234,10 +234,38 @@ def build_games_dataset(
         "excluded_plays": excluded,
         "drive_outcome_unknown": int((snaps["drive_outcome"] < 0).sum()),
     }
+    out_info["play_type_situation"] = situation_baseline(snaps, g_index, {n: p["row"].to_numpy() for n, p in parts.items()},
+                                                         list(classes))
     if tables.lines_report is not None:
         out_info["lines"] = {k: v for k, v in tables.lines_report.items() if k != "unmatched_examples"}
     out_info.update(info or {})
     return DataBundle(splits=splits, spec=spec, info=out_info, frames=frames, id_columns=ID_COLUMNS)
+
+
+def situation_baseline(snaps: pd.DataFrame, game_of_snap: np.ndarray, rows: dict[str, np.ndarray],
+                       classes: list[str]) -> dict:
+    """The play-type accuracy of the situation baseline per split: every snap called as the commonest call of its
+    situation cell (down x distance x field zone x score x quarter, the nfl-playcall recipe's cells) in the
+    training games; a cell the training games never had gets their commonest call (``majority``: that call for
+    every snap). ``game_of_snap``: each snap's row in the game frame; ``rows``: the game-frame rows of each split."""
+    split_of = np.full(int(game_of_snap.max()) + 1 if len(game_of_snap) else 0, -1)
+    names = list(rows)
+    for i, name in enumerate(names):
+        split_of[rows[name]] = i
+    where = split_of[game_of_snap]
+    cells, calls = snaps["situation"].to_numpy(np.int64), snaps["y"].to_numpy(np.int64)
+    train = where == names.index("train")
+    counts = np.zeros((int(cells.max()) + 1 if len(cells) else 1, len(classes)))
+    np.add.at(counts, (cells[train], calls[train]), 1)
+    overall = int(counts.sum(0).argmax())
+    call = np.where(counts.sum(1) > 0, counts.argmax(1), overall)
+
+    def accuracy(predicted: np.ndarray) -> dict[str, float | None]:
+        return {name: round(float((predicted[where == i] == calls[where == i]).mean()), 4) if (where == i).any()
+                else None for i, name in enumerate(names)}
+
+    return {"accuracy": accuracy(call[cells]), "cells_seen_in_training": int((counts.sum(1) > 0).sum()),
+            "majority": {"call": classes[overall], "accuracy": accuracy(np.full(len(calls), overall))}}
 
 
 #: Team id of the teams with too few training games (``cfb-games``: ``min_team_games``); always id 0.

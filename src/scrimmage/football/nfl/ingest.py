@@ -189,6 +189,31 @@ def ensure_nfl_tables(workdir: Path) -> IngestSummary:
     return ingest_nfl(workdir, lines=lines, force=True, source_dir=source_dir)
 
 
+def require_nfl_tables(workdir: Path, command: str) -> IngestSummary:
+    """The current tables, verified like :func:`ensure_nfl_tables`, for a command that never ingests
+    (``predict``): without a store, or with one of an older parser version, a :class:`DataError` that
+    names the ``data nfl`` command to run, instead of an ingest (or a rebuild) the user did not ask for."""
+    store = nfl_store(workdir)
+    manifest = store.read_manifest()
+    if manifest is None:
+        if store.stray_tables():
+            raise store.no_manifest()
+        raise DataError(
+            f"{command} reads its games from the ingested NFL tables, and {store.out} holds none (it never "
+            f"ingests): run `scrimmage --workdir {workdir} data nfl` first, with the --source and --lines the "
+            "model was trained on, or predict in the workdir the model was trained in"
+        )
+    fp = manifest["fingerprint"]
+    if fp.get("parser_version") != PARSER_VERSION:
+        raise DataError(
+            f"the NFL tables in {store.out} were built by an older parser (version {fp.get('parser_version')}; this "
+            f"scrimmage reads version {PARSER_VERSION}) and {command} does not rebuild them: run {_rebuild_command(fp)} "
+            "first (training an NFL recipe rebuilds them too)"
+        )
+    store.verify(manifest)
+    return _cached_summary(store.out, manifest)
+
+
 # ---------------------------------------------------------------- worker side
 
 def _process_chunk(args: tuple[int, list[source.GameFile], dict[str, source.ScheduleGame]]) -> dict[str, Any]:

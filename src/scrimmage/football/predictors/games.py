@@ -33,6 +33,7 @@ from scrimmage.football.simulate.progress import (
     StderrProgress,
     check_duration,
     check_memory,
+    within,
 )
 
 if TYPE_CHECKING:
@@ -61,7 +62,7 @@ def predict_games(loaded: LoadedModel, workdir: Path, progress: ProgressCallback
     a terminal, else a line every 10 s), since ``scrimmage predict`` knows no dataset; pass
     ``progress=lambda done, total: None`` for silence. A ``--sims`` request estimated over
     ``--max-minutes`` is refused before the sampler is built."""
-    from scrimmage.football.nfl.ingest import ensure_nfl_tables, load_nfl_table
+    from scrimmage.football.nfl.ingest import load_nfl_table, require_nfl_tables
     from scrimmage.football.simulate.neural import NeuralPlaySampler
 
     if progress is not None and not callable(progress):  # `--progress x` typed on the command line
@@ -70,7 +71,7 @@ def predict_games(loaded: LoadedModel, workdir: Path, progress: ProgressCallback
     if q.games is not None:
         raise ArgumentError("--games FILE.csv (future fixtures) is not supported for the hierarchical model yet; "
                             "predict games in the data with --season 2019 [--week 10]")
-    ensure_nfl_tables(workdir)
+    require_nfl_tables(workdir, "predict")  # never ingests: a workdir without current tables is an error
     # the selection checked on the games table first (the same games the sampler's frame covers), so a
     # season or week the data lacks fails before the sampler is built
     games = load_nfl_table(workdir, "games")
@@ -117,7 +118,8 @@ def _simulate(sampler: Any, chosen: Any, context: dict[str, torch.Tensor], rows:
         index = part.index.to_numpy()
         ctx = {k: v[torch.tensor(index, dtype=torch.long)] for k, v in context.items()}  # a copy: the index may be read-only
         result = simulate(sampler, NFLRules.for_season(int(season), kind == "POST"), part["home_team"].tolist(),
-                          part["away_team"].tolist(), n=n, context=ctx, seed=seed)
+                          part["away_team"].tolist(), n=n, context=ctx, seed=seed,
+                          share=within(progress, done, len(part) * n, total))
         done += len(part) * n
         progress(done, total)
         for j, i in enumerate(index):

@@ -98,7 +98,7 @@ def parse_query(query: dict[str, Any], schema: type[PredictQuery] = PredictQuery
 def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict[str, Any]]:
     """Predictions for the games ``query`` selects (see the module docstring); one dict per game."""
     from scrimmage.football.datasets.pregame import pregame_examples, pregame_games
-    from scrimmage.football.nfl.ingest import ensure_nfl_tables, load_nfl_table
+    from scrimmage.football.nfl.ingest import load_nfl_table, require_nfl_tables
 
     q = parse_query(query)
     cfg = _pregame_config(loaded)
@@ -107,7 +107,7 @@ def predict_games(loaded: LoadedModel, workdir: Path, **query: Any) -> list[dict
         raise ArgumentError(f"{loaded.path} holds no team vocabulary; retrain it with this scrimmage version to predict from it.")
     raw_fixtures = _read_fixtures(Path(q.games), vocabulary) if q.games is not None else None
 
-    ensure_nfl_tables(workdir)
+    require_nfl_tables(workdir, "predict")  # never ingests: a workdir without current tables is an error
     table = load_nfl_table(workdir, "games")
     if raw_fixtures is None:  # checked on the games table first: a bad season fails before any feature is built
         wanted, fixtures = select_games(table[table["season_type"].isin(cfg.season_types)], q, cfg)["game_id"], None

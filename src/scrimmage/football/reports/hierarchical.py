@@ -59,9 +59,21 @@ def hierarchical_report(ctx: ReportContext, generic: Report) -> Report:
                      f"{gap['margin_rmse']:+.2f}, combined {gap['game_rmse_combined']:+.2f}, Brier {gap['brier']:+.4f}")
     else:
         notes.append("no closing lines joined (ingest with --lines or set data.lines): no closing-line row")
+    notes += _play_type_note(rows["model"], bundle.info.get("play_type_situation"), split)
     return Report(generic.title, rows, dict(COLUMNS), rank_by="pregame_game_rmse_combined", notes=notes + generic.notes,
                   sections=dict(generic.sections),
                   extras=dict(generic.extras) | extras)
+
+
+def _play_type_note(model: dict[str, Any], situation: dict[str, Any] | None, split: str) -> list[str]:
+    """The model's play-type accuracy beside the dataset's baselines (``data.play_type_situation``)."""
+    accuracy = model.get("play_type_accuracy")
+    if not situation or accuracy is None or (situation.get("accuracy") or {}).get(split) is None:
+        return []
+    majority = situation["majority"]
+    return [f"play type accuracy on the {split} snaps: model {accuracy:.3f}; baselines: the training games' commonest "
+            f"call per situation cell {situation['accuracy'][split]:.3f}, always '{majority['call']}' "
+            f"{majority['accuracy'][split]:.3f}"]
 
 
 __all__ = ["COLUMNS", "hierarchical_report", "model_row", "np"]

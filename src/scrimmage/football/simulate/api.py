@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from scrimmage.errors import ArgumentError
-from scrimmage.football.simulate.progress import DEFAULT_MAX_MINUTES, check_duration, check_max_minutes, check_memory
+from scrimmage.football.simulate.progress import (
+    DEFAULT_MAX_MINUTES,
+    check_duration,
+    check_max_minutes,
+    check_memory,
+    within,
+)
 from scrimmage.paths import resolve_workdir
 
 #: ``progress(done, total)``: simulated games so far and in all (see :mod:`.progress`).
@@ -186,9 +192,10 @@ def _check_common(n: Any, seed: Any, max_minutes: Any, spread: Any = None, total
     check_max_minutes(max_minutes)
 
 
-def _batched(run: Callable[[int, int], Any], n: int, progress: Progress | None) -> Any:
-    """``run(count, k)`` (batch ``k`` of ``count`` games) over ``n`` games in batches of :data:`BATCH`,
-    joined into one result; ``progress`` hears 0 before the first batch and the games done after each."""
+def _batched(run: Callable[[int, int, Any], Any], n: int, progress: Progress | None) -> Any:
+    """``run(count, k, share)`` (batch ``k`` of ``count`` games; ``share`` for :func:`~.engine.simulate`) over ``n``
+    games in batches of :data:`BATCH`, joined into one result; ``progress`` hears 0 before the first batch, the
+    batch's progress while it runs and the games done after each."""
     import torch
 
     from scrimmage.football.simulate.engine import SimulationResult
@@ -197,7 +204,8 @@ def _batched(run: Callable[[int, int], Any], n: int, progress: Progress | None) 
     if progress is not None:
         progress(0, n)  # the clock of an ETA starts here, after the sampler is loaded
     for k, lo in enumerate(range(0, n, BATCH)):
-        results.append(run(min(BATCH, n - lo), k))
+        count = min(BATCH, n - lo)
+        results.append(run(count, k, within(progress, done, count, n)))
         done += results[-1].n_games
         if progress is not None:
             progress(done, n)
@@ -334,8 +342,9 @@ def matchup(home: str, away: str, season: int, week: int | None = None, *, sampl
         raise ArgumentError(f"--home and --away are the same team ({home_team})")
     context = _context(sim, home_team, away_team, season=season, week=week)
     rule_set = _nfl_rules(rule_set, season)  # the overtime of that season's regular season
-    result = _batched(lambda count, k: simulate(sim.sampler, rule_set, [home_team], [away_team], n=count, device=dev,
-                                                context=context, seed=seed + k), n, progress)
+    result = _batched(lambda count, k, share: simulate(sim.sampler, rule_set, [home_team], [away_team], n=count,
+                                                       device=dev, context=context, seed=seed + k, share=share),
+                      n, progress)
     return MatchupResult(
         model=sim.model, sampler_cached=sim.cached, rules=rule_set.name, home=home_team, away=away_team,
         season=season, week=week, form=_form(week), n=n, seed=seed, device=str(dev),
@@ -500,8 +509,9 @@ def _continue(sim: Simulator, rule_set: Any, home: str, away: str, situation: An
 
     described = situation.describe(home, away)
     kwargs = situation.state_kwargs()
-    result = _batched(lambda count, k: simulate_situation(sim.sampler, rule_set, home, away, kwargs, n=count,
-                                                          context=context, seed=seed + k, device=dev), n, progress)
+    result = _batched(lambda count, k, share: simulate_situation(sim.sampler, rule_set, home, away, kwargs, n=count,
+                                                                 context=context, seed=seed + k, device=dev,
+                                                                 share=share), n, progress)
     return SituationResult(
         model=sim.model, sampler_cached=sim.cached, rules=rule_set.name, home=home, away=away, info=info, n=n, seed=seed,
         device=str(dev), situation={**situation.to_dict(), "description": described}, note=situation.note,
@@ -650,7 +660,9 @@ def season(season: int, from_week: int, *, sampler: str | Simulator = "empirical
     if progress is not None:
         progress(0, n * len(home))
     for k, lo in enumerate(range(0, n, per_call)):  # all remaining games in one batch per chunk of simulations
-        result = simulate(s, rule_set, home, away, n=min(per_call, n - lo), device=dev, context=context, seed=seed + k)
+        count = min(per_call, n - lo)
+        result = simulate(s, rule_set, home, away, n=count, device=dev, context=context, seed=seed + k,
+                          share=within(progress, lo * len(home), count * len(home), n * len(home)))
         margins.append(result.margin.numpy().reshape(len(home), -1))  # games are ordered matchup by matchup
         seconds += result.seconds
         if progress is not None:

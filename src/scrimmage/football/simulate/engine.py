@@ -19,7 +19,7 @@ matchup) when games must also be independent of the batch size.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +29,10 @@ import torch
 from scrimmage.errors import ArgumentError
 from scrimmage.football.simulate.rules import NFLRules
 from scrimmage.football.simulate.sampler import PlaySampler
-from scrimmage.football.simulate.state import DRIVE_OUTCOMES, TEAM_STATS, GameState
+from scrimmage.football.simulate.state import DRIVE_OUTCOMES, QUARTER_SECONDS, TEAM_STATS, GameState
+
+#: ``share(fraction)``: how much of a batch's game time has been played (0-1), heard every few steps.
+ShareCallback = Callable[[float], None]
 
 QUANTILES = (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)
 #: A regulation game is ~180 plays; a batch that is not done by then has a bug (or an endless
@@ -156,13 +159,14 @@ def simulate(
     context: dict[str, torch.Tensor] | None = None,
     seed: int = 0,
     max_steps: int = MAX_STEPS,
+    share: ShareCallback | None = None,
 ) -> SimulationResult:
     """``n`` games of each (``home[i]``, ``away[i]``) matchup from the opening kickoff.
 
     ``context`` holds per-matchup tensors (first dimension ``M``) for the sampler, repeated over
     each matchup's games (e.g. :meth:`EmpiricalSampler.matchup_context`). Games are ordered
     matchup by matchup (``result.matchup``). ``generator`` defaults to one seeded with ``seed``
-    on ``device``.
+    on ``device``. ``share(fraction)`` hears the batch's progress while it runs (see :func:`simulate_from_state`).
     """
     if n < 1:
         raise ArgumentError(f"--n must be at least 1, got {n}")
@@ -178,7 +182,7 @@ def simulate(
         generator = torch.Generator(device=dev).manual_seed(seed)
     opening_kicker = (torch.rand(m * n, generator=generator, device=dev) < 0.5).long()
     state = GameState.kickoff(teams, opening_kicker, ctx)
-    result = simulate_from_state(sampler, rules, state, generator, max_steps=max_steps)
+    result = simulate_from_state(sampler, rules, state, generator, max_steps=max_steps, share=share)
     result.matchup = torch.arange(m).repeat_interleave(n)
     result.matchups = [(sampler.teams[h], sampler.teams[a]) for h, a in zip(home_ids, away_ids, strict=True)]
     return result
@@ -220,12 +224,13 @@ def simulate_situation(
     seed: int = 0,
     device: str | torch.device = "cpu",
     max_steps: int = MAX_STEPS,
+    share: ShareCallback | None = None,
 ) -> SimulationResult:
     """``n`` games of ``home`` against ``away`` rolled forward from one in-game ``situation``
     (see :func:`situation_state`) with a generator seeded with ``seed``; one matchup."""
     state = situation_state(sampler, home, away, n, situation, context=context, device=device)
     generator = torch.Generator(device=state.device).manual_seed(seed)
-    result = simulate_from_state(sampler, rules or NFLRules(), state, generator, max_steps=max_steps)
+    result = simulate_from_state(sampler, rules or NFLRules(), state, generator, max_steps=max_steps, share=share)
     result.matchups = [(home, away)]
     return result
 
@@ -237,19 +242,29 @@ def simulate_from_state(
     generator: torch.Generator,
     max_steps: int = MAX_STEPS,
     check_every: int = 8,
+    share: ShareCallback | None = None,
 ) -> SimulationResult:
-    """Roll ``state`` (modified in place) forward until every game is finished."""
+    """Roll ``state`` (modified in place) forward until every game is finished.
+
+    ``share(fraction)``, when given, hears every ``check_every`` steps how much of the batch's game
+    time has been played since ``state`` (0-1: the mean over games of the regulation time played,
+    finished games counting 1), so a batch that runs for minutes shows progress; it draws no random
+    numbers, so results do not depend on it."""
     start = time.perf_counter()
     b, dev = state.batch_size, state.device
     prepare = getattr(sampler, "prepare", None)
     if prepare is not None:  # optional hook: per-game latent draws before the first play
         prepare(state, generator)
+    played_at_start = _time_played(state) if share is not None else None
     while True:
         outcome = sampler.sample(state, generator)
         u = torch.rand(b, generator=generator, device=dev)
         rules.apply(state, outcome, u)
-        if state.steps % check_every == 0 and bool(state.finished.all()):
-            break
+        if state.steps % check_every == 0:
+            if bool(state.finished.all()):
+                break
+            if played_at_start is not None and share is not None:
+                share(_share_played(state, played_at_start))
         if state.steps >= max_steps:
             break
     if dev.type == "cuda":
@@ -260,3 +275,17 @@ def simulate_from_state(
         finished=state.finished.cpu(), stats=state.stats.cpu(), drive_outcomes=state.drive_outcomes.cpu(),
         matchup=torch.zeros(b, dtype=torch.long), steps=state.steps, seconds=seconds, device=str(dev),
     )
+
+
+def _time_played(state: GameState) -> torch.Tensor:
+    """Per game, the share of regulation time played (0-1; overtime counts as all of it)."""
+    regulation = 4 * QUARTER_SECONDS
+    played = (state.quarter.clamp(max=4) - 1) * QUARTER_SECONDS + (QUARTER_SECONDS - state.clock)
+    return torch.where(state.quarter > 4, regulation, played).clamp(0, regulation).float() / regulation
+
+
+def _share_played(state: GameState, at_start: torch.Tensor) -> float:
+    """The batch's share of its remaining game time played since ``at_start`` (finished games: all of it)."""
+    left = (1.0 - at_start).clamp(min=1e-6)
+    share = ((_time_played(state) - at_start) / left).clamp(0.0, 1.0)
+    return float(torch.where(state.finished, 1.0, share).mean())

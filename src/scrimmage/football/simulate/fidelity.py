@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 
 from scrimmage.football.simulate.engine import SimulationResult, simulate
+from scrimmage.football.simulate.progress import within
 from scrimmage.football.simulate.rules import NFLRules
 from scrimmage.football.simulate.sampler import PlaySampler
 from scrimmage.football.simulate.state import DRIVE_OUTCOMES
@@ -131,7 +132,8 @@ def evaluate_games(
     ``rules=None``: each game under its own season's NFL rules (:meth:`NFLRules.for_season`: the
     overtime of its era, playoff overtime for POST games). Games run in chunks of at most
     ``max_batch`` simulated games (memory), one rule set per chunk; chunk ``i`` is seeded with
-    ``seed + i``. ``progress(done, total)`` is called after each chunk with the simulated games so far.
+    ``seed + i``. ``progress(done, total)`` is called after each chunk with the simulated games so far, and
+    while a chunk runs with its share of game time played (:func:`~.progress.within`).
     """
     games = games.reset_index(drop=True)
     home, away = games["home_team"].tolist(), games["away_team"].tolist()
@@ -157,7 +159,7 @@ def evaluate_games(
             if hasattr(sampler, "matchup_context"):
                 context = sampler.matchup_context(h, a, game_ids=[ids[i] for i in chunk])
             results.append(simulate(sampler, per_game[chunk[0]], h, a, n=n, device=device, context=context,
-                                    seed=seed + len(results)))
+                                    seed=seed + len(results), share=within(progress, done, len(chunk) * n, total)))
             order += chunk
             done += len(chunk) * n
             if progress is not None:

@@ -1,9 +1,10 @@
 """Progress and time limits of long simulations: the callback protocol, the estimate that refuses the absurd, and a renderer.
 
 * A **progress callback** is ``progress(done, total)``: the simulator's Python API
-  (:mod:`.api`) calls it with 0 when the simulation starts (the sampler loaded) and after every
-  batch of simulated games with the games done so far (increasing, ending at ``total``). The API
-  never prints; the CLI renders the calls.
+  (:mod:`.api`) calls it with 0 when the simulation starts (the sampler loaded), after every
+  batch of simulated games with the games done so far (increasing, ending at ``total``), and while
+  a batch runs (every few plays) with the batch counted by the share of its game time played
+  (:func:`within`), so one long batch shows progress too. The API never prints; the CLI renders the calls.
 * :func:`check_duration` refuses, before anything is loaded or simulated, a request whose
   estimated time is over ``max_minutes`` (default :data:`DEFAULT_MAX_MINUTES`; ``None`` or 0: no
   limit). The estimate is ``games / rate`` from the documented rates in :data:`GAMES_PER_SECOND`:
@@ -35,6 +36,25 @@ from scrimmage.errors import ArgumentError
 
 #: ``progress(done, total)``: simulated games so far and in all.
 ProgressCallback = Callable[[int, int], None]
+
+
+
+def within(progress: ProgressCallback | None, done: int, games: int, total: int) -> Callable[[float], None] | None:
+    """The ``share`` callback of one batch (:func:`~.engine.simulate`) as ``progress`` calls: ``done`` games
+    before the batch, ``games`` in it, ``total`` in all; a batch in progress never reports itself complete
+    (the caller reports it when it returns). None without ``progress``."""
+    if progress is None:
+        return None
+    last = [done]
+
+    def share(fraction: float) -> None:
+        now = done + max(0, min(games - 1, int(fraction * games)))
+        if now > last[0]:  # increasing counts only, as the protocol says
+            last[0] = now
+            progress(now, total)
+
+    return share
+
 
 #: Documented simulation speeds (games per second) used to estimate a request's time before it starts.
 GAMES_PER_SECOND = {("empirical", "cpu"): 5_000.0, ("empirical", "cuda"): 50_000.0,
