@@ -200,11 +200,15 @@ def test_window_split_and_materialised_split_train_to_identical_losses(tmp_path)
 # ---- (a) 4M windows in a bounded memory ----------------------------------------------------------
 @pytest.mark.slow
 def test_four_million_windows_train_in_bounded_memory():
-    """8.8 GB of windows if materialised: the child's peak RSS (torch, the engine and all) stays under 1.5 GB."""
+    """8.8 GB of windows if materialised: the child's peak RSS (torch, the engine and all) stays far below it.
+
+    Alone it peaks at about 1.1 GB (``python -m tests.data.windows --windows 4000000``); inside the full suite on a
+    loaded 2-core machine 1.6-2.2 GB were seen (the allocator keeps more freed memory when threads contend), so
+    the bound is 3 GB: a third of the materialised windows, which no copy of them fits under."""
     done = subprocess.run([sys.executable, "-m", "tests.data.windows", "--windows", "4000000", "--steps", "50"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)  # a loaded CI machine is slow; memory is what is measured
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     assert figures["stop_reason"] == "stopped after 50 steps"
     assert figures["materialised_x_gb"] > 8.8
-    assert figures["peak_rss_gb"] < 1.5, figures
+    assert figures["peak_rss_gb"] < 3.0, figures

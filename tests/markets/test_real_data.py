@@ -90,7 +90,10 @@ def test_ctrl_c_during_the_ingest_leaves_nothing(tmp_path: Path):
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline and not _reading(proc.pid, src):
         time.sleep(0.02)  # until it reads the source files: the ingest is under way
-    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    try:
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+    except ProcessLookupError:  # it already ended (a loaded machine may not catch it reading): judged below
+        pass
     out, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
         pytest.skip("the ingest finished before the signal arrived")
