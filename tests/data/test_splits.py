@@ -212,3 +212,12 @@ def test_four_million_windows_train_in_bounded_memory():
     assert figures["stop_reason"] == "stopped after 50 steps"
     assert figures["materialised_x_gb"] > 8.8
     assert figures["peak_rss_gb"] < 3.0, figures
+
+
+def test_a_feature_constant_in_training_is_scaled_by_one_not_by_a_tiny_std():
+    """One training season makes the season number constant: a later season must not come out a million times larger."""
+    train = TensorSplit({"x": torch.tensor([[2016.0, 1.0], [2016.0, 3.0], [2016.0, 5.0]])})
+    mean, std = train.feature_stats("x")
+    assert std.tolist() == [1.0, 2.0]
+    later = TensorSplit({"x": torch.tensor([[2018.0, 3.0]])}).standardized("x", mean, std).column("x")
+    assert later.tolist() == [[2.0, 0.0]]

@@ -75,11 +75,16 @@ class Split(Protocol):
 
 
 def row_stats(rows: Tensor) -> tuple[Tensor, Tensor]:
-    """Per-feature mean and std (clamped at :data:`EPS`) of ``[M, F]`` rows; zeros and ones under two rows."""
+    """Per-feature mean and std of ``[M, F]`` rows; zeros and ones under two rows.
+
+    A feature (nearly) constant in these rows (std below :data:`EPS`, e.g. the season number when one season
+    trains) is scaled by 1, not by its tiny std: it is 0 on every training row either way, but a value it takes
+    later (the next season) stays a small number instead of being multiplied by a million."""
     rows = rows.float()
     if rows.shape[0] < 2:
         return torch.zeros(rows.shape[-1], device=rows.device), torch.ones(rows.shape[-1], device=rows.device)
-    return rows.mean(0), rows.std(0).clamp_min(EPS)
+    std = rows.std(0)
+    return rows.mean(0), torch.where(std < EPS, torch.ones_like(std), std)
 
 
 def tensor_stats(x: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
