@@ -30,6 +30,7 @@ def backtest_command(
     fee: float = typer.Option(0.001, "--fee", help="Fee per side as a fraction (0.001 = 0.1%), 0 to 0.1."),
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML page with the equity curves."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as one JSON object on the last stdout line."),
+    wide: bool = typer.Option(False, "--wide", help="Show every column of the table, however wide."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Trade a market classifier's test-period signals (hold horizon hours, fees) beside buy-and-hold and simple rules."""
@@ -41,7 +42,7 @@ def backtest_command(
     result = backtest(run, root, fee, progress=lambda text: err_console.print(text, markup=False, highlight=False))
     out.print(f"model: {result.checkpoint}", markup=False, highlight=False, soft_wrap=True)
     print_table(out, f"backtest {result.start[:10]} to {result.end[:10]}, {result.symbols} symbols",
-                HEADERS, rows_of(result), right=set(range(1, len(HEADERS))))
+                HEADERS, rows_of(result), right=set(range(1, len(HEADERS))), wide=wide)
     for note in [*result.notes, result.verdict]:
         out.print(note, markup=False, highlight=False, soft_wrap=True)
     payload = result.to_dict()
