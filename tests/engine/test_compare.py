@@ -54,4 +54,4 @@ def test_merged_report_renames_a_baseline_that_shares_a_label():
 
     merged = merged_report(["majority", "b"], [R({"model": {"x": 1}, "majority": {"x": 2}}), R({"model": {"x": 3}})])
     assert merged["rows"] == {"majority": {"x": 1}, "b": {"x": 3}, "baseline majority": {"x": 2}}
-    assert merged["notes"] == []
+    assert merged["notes"] == ["majority beats", "b beats"]  # each run's notes about its model, named

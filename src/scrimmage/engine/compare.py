@@ -63,6 +63,8 @@ def merged_report(labels: list[str], results: list[Any]) -> dict[str, Any]:
         if name != "model":
             rows[name if name not in rows else f"baseline {name}"] = row
     notes = [note for note in first.get("notes", []) if not note.startswith("model ")]
+    for label, result in zip(labels, results):  # a note about "model" is about that run's model: name it
+        notes += [f"{label}{note[len('model'):]}" for note in result.report.get("notes", []) if note.startswith("model ")]
     return {**first, "title": f"{first['title']}: {len(labels)} models", "rows": rows, "notes": notes,
             "extras": {"models": labels}}
 
