@@ -152,9 +152,9 @@ def test_a_football_example_runs_as_written(command, request):
         make_source(repo / "my_games")
     if "fixtures.csv" in args:
         (repo / "fixtures.csv").write_text(FIXTURES)
-    if setup == "an interrupted run":  # what --resume continues: a run a session budget stopped
-        run_id = train_tiny_pregame("--session-budget", "1s")
-        assert json.loads(Path(f"scrimmage-runs/runs/{run_id}/run.json").read_text())["status"] == "interrupted"
+    if setup == "an interrupted run":  # what --resume continues: a run a session budget stopped, or (on a fast
+        run_id = train_tiny_pregame("--session-budget", "1s")  # machine, its one epoch done first) one it extends
+        assert json.loads(Path(f"scrimmage-runs/runs/{run_id}/run.json").read_text())["status"] in ("interrupted", "finished")
         args = [run_id if a == PREGAME_RUN else a for a in args]
     elif setup == "a pregame run":
         run_id = train_tiny_pregame()
