@@ -10,17 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from scrimmage.cli.main import app
+from tests.cli_helpers import clean_failure
 from tests.markets.conftest import make_bars, synthetic_folder, write_file
-
-
-def clean_failure(res, *needles: str) -> str:
-    """Exit 2, no traceback, and each of ``needles`` in the output (joined on one line)."""
-    text = " ".join(res.output.split())
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    for needle in needles:
-        assert needle in text, (needle, text)
-    return text
 
 
 def nothing_written(wd: Path, _: str = "markets") -> None:

@@ -309,17 +309,22 @@ def workers(queue: Queue, stale_after: float) -> list[dict[str, Any]]:
             "ORDER BY w.id", (stale_after,)).fetchall()
 
 
+def _task_state(conn: Any, campaign: str, task_id: int) -> dict[str, Any]:
+    """The task's row (its state), or an error naming the campaign and how to list its tasks."""
+    row = conn.execute("SELECT state FROM campaign_tasks WHERE id = %s AND campaign = %s", (task_id, campaign)).fetchone()
+    if row is None:
+        raise ArgumentError(f"campaign '{campaign}' has no task {task_id}; `scrimmage campaign status {campaign}` "
+                            "lists its tasks.")
+    return row
+
+
 def retry(queue: Queue, campaign: str, task_id: int | None, priority: int | None) -> list[int]:
     """Failed or cancelled tasks (or one of them) back to the queue as a new attempt, optionally at a new priority."""
     with queue.connect() as conn:
         with conn.transaction():
             require_campaign(conn, campaign)
             if task_id is not None:
-                row = conn.execute("SELECT state FROM campaign_tasks WHERE id = %s AND campaign = %s",
-                                   (task_id, campaign)).fetchone()
-                if row is None:
-                    raise ArgumentError(f"campaign '{campaign}' has no task {task_id}; `scrimmage campaign status "
-                                        f"{campaign}` lists its tasks.")
+                row = _task_state(conn, campaign, task_id)
                 if row["state"] not in ("failed", "cancelled"):
                     raise ArgumentError(f"task {task_id} is {row['state']}; only failed or cancelled tasks can be retried.")
             rows = conn.execute(
@@ -339,11 +344,7 @@ def cancel(queue: Queue, campaign: str, task_id: int | None) -> tuple[list[int],
         with conn.transaction():
             require_campaign(conn, campaign)
             if task_id is not None:
-                row = conn.execute("SELECT state FROM campaign_tasks WHERE id = %s AND campaign = %s",
-                                   (task_id, campaign)).fetchone()
-                if row is None:
-                    raise ArgumentError(f"campaign '{campaign}' has no task {task_id}; `scrimmage campaign status "
-                                        f"{campaign}` lists its tasks.")
+                row = _task_state(conn, campaign, task_id)
                 if row["state"] not in ACTIVE:
                     raise ArgumentError(f"task {task_id} is {row['state']} already; only waiting, pending or running "
                                         "tasks can be cancelled.")

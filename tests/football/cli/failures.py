@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from tests.cli_helpers import clean_failure
 
-def clean_failure(res: Any, *needles: str) -> str:
-    """The CLI result failed cleanly and says each of ``needles``; returns its output on one line."""
-    text = " ".join(res.output.split())
-    assert res.exit_code == 2, res.output
-    assert "Traceback" not in res.output
-    for needle in needles:
-        assert needle in text, (needle, text)
-    return text
+__all__ = ["clean_failure", "nothing_written"]
 
 
 def nothing_written(wd: Path, league: str) -> None:
