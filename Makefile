@@ -59,6 +59,8 @@ bench: install
 	$(PY) benchmarks/nfl_ingest.py
 	$(PY) benchmarks/engine_throughput.py
 	$(PY) benchmarks/simulate_throughput.py
+	$(PY) benchmarks/market_models_throughput.py
+	$(PY) benchmarks/tune_pruning.py
 
 clean:
 	rm -rf $(WORKDIR) .pytest_cache
