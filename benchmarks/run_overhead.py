@@ -63,10 +63,10 @@ class FitClock(Callback):
         self.seconds = time.perf_counter() - self._start
 
 
-def one_run(workdir: Path, tracking: bool) -> float:
+def one_run(workdir: Path, tracking: bool, *extra: str) -> float:
     config = load_config(None, ["data.name=overhead-bench", "trainer.epochs=1", "trainer.batch_size=50",
                                 "model.hidden=[16]", f"tracking.enabled={str(tracking).lower()}",
-                                "tracking.experiment=overhead"])
+                                "tracking.experiment=overhead", *extra])
     clock = FitClock()
     workdir.mkdir(parents=True, exist_ok=True)  # older engines expected the workdir to exist
     started = time.perf_counter()
@@ -84,6 +84,7 @@ def main() -> None:
         first = one_run(Path(tmp) / "fresh", tracking=True)
         many = [one_run(Path(tmp) / "many", tracking=True) for _ in range(args.runs)]
         untracked = [one_run(Path(tmp) / "untracked", tracking=False) for _ in range(10)]
+        no_figures = [one_run(Path(tmp) / "no-figures", True, "tracking.log_figures=false") for _ in range(10)]
     print(json.dumps({
         "benchmark": "run_overhead", "threads": 1,
         "first_run_fixed_seconds": round(first, 4),
@@ -92,6 +93,7 @@ def main() -> None:
         "sequential_total_seconds": round(sum(many), 2),
         "sequential_last_fixed_seconds": round(many[-1], 4),
         "untracked_median_fixed_seconds": round(statistics.median(untracked), 4),
+        "tracked_without_figures_median_fixed_seconds": round(statistics.median(no_figures), 4),
     }))
 
 

@@ -47,3 +47,17 @@ def test_label_distribution_counts_classes_and_skips_targets_that_are_not_labels
     assert label_distribution(bundle(torch.tensor([[21.0, 17.0, 4.0], [10.0, 13.0, -3.0]]))) == {}  # scores
     spec = InputSpec(2, ("label",))
     assert label_distribution(DataBundle({"train": TensorSplit({"x": torch.zeros(2, 2), "y": torch.zeros(2)})}, spec, {})) == {}
+
+
+def test_a_run_with_log_figures_off_logs_labels_and_size_but_no_pictures(tmp_path):
+    from mlflow.tracking import MlflowClient
+
+    from scrimmage.engine import run
+    from tests.reports.conftest import binary_config
+
+    result = run(binary_config("trainer.epochs=1", "tracking.log_figures=false"), workdir=tmp_path, progress=False)
+    meta = json.loads((runs_dir(tmp_path) / result.run_id / "run.json").read_text())
+    client = MlflowClient(tracking_uri=meta["tracking_uri"])
+    assert [a.path for a in client.list_artifacts(meta["mlflow_run_id"], "figures")] == []
+    assert [a.path for a in client.list_artifacts(meta["mlflow_run_id"], "report")] == []
+    assert "model/parameters" in client.get_run(meta["mlflow_run_id"]).data.metrics

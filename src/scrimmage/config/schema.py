@@ -79,6 +79,10 @@ class TrackingConfig(Section):
     experiment_type: str = Field("train", description="Tag saying what kind of experiment this is (train, tune, ablation ...).")
     dataset_version: str = Field("auto", description="Dataset version tag ('auto' = the dataset's own fingerprint).")
     tags: dict[str, str] = Field({}, description="Extra tags for the run.")
+    log_figures: bool = Field(
+        True, description="Draw the run's figures and report page into MLflow at its end (about 0.4 s a run; "
+                          "searches and campaigns of many short runs may turn it off).",
+    )
 
 
 LOOP_METRICS = ("train/loss", "lr")

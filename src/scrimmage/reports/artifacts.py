@@ -54,7 +54,8 @@ def parameter_count(model: Any) -> dict[str, int]:
 def log_run_artifacts(tracker: Any, config: Any, result: Any, history: list[dict[str, float]], model: Any, bundle: Any,
                       console: Any = None) -> None:
     """Log label counts, parameter count and the report's figures; warn (never raise) when any part fails."""
-    for part in (_log_labels_and_size, _log_figures):
+    parts = (_log_labels_and_size, _log_figures) if config.tracking.log_figures else (_log_labels_and_size,)
+    for part in parts:
         try:
             part(tracker, config, result, history, model, bundle)
         except Exception as exc:  # a picture must never fail a run that trained
