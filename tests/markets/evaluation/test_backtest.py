@@ -69,3 +69,28 @@ def test_thresholds_tuned_for_f1():
     assert t == pytest.approx(0.4)
     assert at_threshold(scores, labels, t)["f1"] == 1.0
     assert best_f1_threshold(scores, np.zeros(6)) == 0.5
+
+
+def test_baseline_scores_are_cached_per_data_version_and_options(tmp_path):
+    import torch
+
+    from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
+    from scrimmage.markets.evaluation.baselines import cached_baselines
+
+    def bundle(version: str) -> DataBundle:
+        splits = {name: TensorSplit({"y": torch.zeros(n, dtype=torch.long)}) for name, n in (("train", 5), ("val", 3), ("test", 4))}
+        frames = {"val": pd.DataFrame({"vol_24h": [0.1, 0.2, 0.3]}), "test": pd.DataFrame({"vol_24h": [0.4, 0.5, 0.6, 0.7]})}
+        return DataBundle(splits, InputSpec(1, ("y",)), {"dataset_version": version}, frames)
+
+    lines: list[str] = []
+    first = cached_baselines(bundle("v1"), tmp_path, ("volatility",), progress=lines.append)
+    assert len(list((tmp_path / "cache" / "market-baselines").glob("*.npz"))) == 1 and not lines
+    again = cached_baselines(bundle("v1"), tmp_path, ("volatility",), progress=lines.append)
+    assert lines and lines[-1].startswith("baselines: read from")
+    assert np.array_equal(again[0].test, first[0].test) and np.array_equal(again[0].val, first[0].val)
+    cached_baselines(bundle("v2"), tmp_path, ("volatility",))  # another data version: scored again, its own file
+    assert len(list((tmp_path / "cache" / "market-baselines").glob("*.npz"))) == 2
+    for damage in (b"not a zip", b"PK\x03\x04 truncated"):
+        for path in (tmp_path / "cache" / "market-baselines").glob("*.npz"):
+            path.write_bytes(damage)
+        assert np.array_equal(cached_baselines(bundle("v1"), tmp_path, ("volatility",))[0].test, first[0].test)

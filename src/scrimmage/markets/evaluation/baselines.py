@@ -7,6 +7,9 @@
   the training windows) plus the symbol one-hot.
 * ``lightgbm``: gradient-boosted trees on the flattened window with the symbol as a categorical feature.
 
+The scores are cached in ``<workdir>/cache/market-baselines/`` keyed by the dataset version, the split
+sizes and the options, so every run of the same data (and every recipe of one ``compare``) fits them once.
+
 The fitted baselines train on a seeded subsample of the training windows (``max_train_windows``):
 the flattened training set of 100 symbols is about 1.7M x 552 values (3.8 GB), more than a baseline
 needs to show what it can do. Each baseline's decision threshold is tuned on the validation windows
@@ -15,8 +18,12 @@ needs to show what it can do. Each baseline's decision threshold is tuned on the
 
 from __future__ import annotations
 
+import hashlib
+import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -128,3 +135,36 @@ def _lightgbm(x, cat, y, val, test, y_val: np.ndarray, rounds: int, seed: int) -
                         callbacks=[lgb.early_stopping(30, verbose=False)])
     return BaselineScores("lightgbm", booster.predict(x_val, num_iteration=booster.best_iteration),
                           booster.predict(design(*test), num_iteration=booster.best_iteration))
+
+
+def cache_key(data, names: tuple[str, ...], max_train_windows: int, seed: int, lightgbm_rounds: int) -> str:
+    """What the baseline scores depend on: the data's version and split sizes, and the options."""
+    key = {"version": data.version, "windows": {k: len(v) for k, v in data.splits.items()}, "names": list(names),
+           "max_train_windows": max_train_windows, "seed": seed, "lightgbm_rounds": lightgbm_rounds}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cached_baselines(data, workdir: Path, names: tuple[str, ...] = BASELINES, max_train_windows: int = 100_000,
+                     seed: int = 0, lightgbm_rounds: int = 300,
+                     progress: Callable[[str], None] = lambda _: None) -> list[BaselineScores]:
+    """:func:`fit_baselines`, read from the cache when the same data and options were scored before."""
+    from scrimmage.io import atomic_path
+
+    path = Path(workdir) / "cache" / "market-baselines" / f"{cache_key(data, names, max_train_windows, seed, lightgbm_rounds)}.npz"
+    sizes = (len(data.splits["val"]), len(data.splits["test"]))
+    if path.is_file():
+        try:
+            with np.load(path) as saved:
+                found = [BaselineScores(n, saved[f"{n}/val"], saved[f"{n}/test"]) for n in names]
+            if all((len(b.val), len(b.test)) == sizes for b in found):
+                progress(f"baselines: read from {path}")
+                return found
+        except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile):  # damaged or foreign: fit again
+            pass
+    fitted = fit_baselines(data, names, max_train_windows, seed, lightgbm_rounds, progress)
+    try:
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **{f"{b.name}/{part}": getattr(b, part) for b in fitted for part in ("val", "test")})
+    except OSError as exc:  # a read-only workdir: the report goes on without a cache
+        progress(f"baselines: not cached ({exc})")
+    return fitted

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from scrimmage.markets.evaluation.baselines import fit_baselines
+from scrimmage.markets.evaluation.baselines import cached_baselines
 from scrimmage.markets.evaluation.intervals import day_bootstrap, paired_difference, per_group_auc
 from scrimmage.markets.evaluation.thresholds import at_threshold, best_f1_threshold
 
@@ -52,7 +52,7 @@ def market_report(ctx: Any, report: Any, *, baselines: tuple[str, ...], bootstra
     rows = {"model": report.rows["model"] | _row(model_scores, labels, days, symbols, model_threshold, bootstrap, seed)}
     scores = {"model": model_scores}
     val_labels = data.splits["val"].column("y").long().numpy()
-    for baseline in fit_baselines(data, baselines, max_train_windows, seed, lightgbm_rounds, ctx.print):
+    for baseline in cached_baselines(data, ctx.workdir, baselines, max_train_windows, seed, lightgbm_rounds, ctx.print):
         threshold = best_f1_threshold(baseline.val, val_labels)
         rows[baseline.name] = _row(baseline.test, labels, days, symbols, threshold, bootstrap, seed)
         if baseline.name != "volatility":  # a probability: its F1 at 0.5 means what the model's does
