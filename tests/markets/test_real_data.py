@@ -75,7 +75,8 @@ def test_the_whole_folder(tmp_path: Path):
 
 def _reading(pid: int, folder: Path) -> bool:
     try:
-        return any(str(folder) in os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
+        real = str(folder.resolve())  # an open file's link names the real path (../shared may be a symlink)
+        return any(real in os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return False
 
