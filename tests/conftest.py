@@ -9,9 +9,11 @@ shared temp root), not once per process.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,26 @@ def synthetic_config():
     from tests.engine.synthetic import synthetic_config as make_synthetic_config
 
     return make_synthetic_config
+
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+"""The machine's PostgreSQL (trust auth), which CI runs against too."""
+
+
+@contextlib.contextmanager
+def scratch_postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh database on :data:`LOCAL_POSTGRES` for one test (dropped afterwards); skips when it is unreachable."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(f"{LOCAL_POSTGRES}/postgres", connect_timeout=3, autocommit=True)
+    except psycopg.OperationalError as exc:
+        pytest.skip(f"PostgreSQL not reachable at {LOCAL_POSTGRES}: {exc}")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with admin.cursor() as cur:
+        cur.execute(f"CREATE DATABASE {name}")
+    try:
+        yield f"{LOCAL_POSTGRES}/{name}"
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()

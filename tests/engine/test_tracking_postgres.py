@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from scrimmage.engine import run
-
-psycopg = pytest.importorskip("psycopg")
-SERVER = "postgresql://postgres@127.0.0.1:5432"
+from tests.conftest import scratch_postgres_database
 
 
 @pytest.fixture
 def postgres_database():
-    try:
-        admin = psycopg.connect(f"{SERVER}/postgres", connect_timeout=3, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {SERVER}: {exc}")
-    name = f"scrimmage_mlflow_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{SERVER}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with scratch_postgres_database("scrimmage_mlflow") as url:
+        yield url
 
 
 def test_run_tracks_to_postgresql(tmp_path, synthetic_config, postgres_database):

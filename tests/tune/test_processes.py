@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import optuna
@@ -21,6 +20,7 @@ import pytest
 import tests.tune.synthetic  # noqa: F401  (registers synthetic-binary)
 from scrimmage.config.loader import validate_config
 from scrimmage.tune.study import tune
+from tests.conftest import scratch_postgres_database
 from tests.tune.synthetic import RECIPE, write_recipe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,21 +96,8 @@ def test_two_processes_share_one_journal_study(tmp_path):
 
 @pytest.fixture
 def postgres_url():
-    psycopg = pytest.importorskip("psycopg")
-    server = "postgresql://postgres@127.0.0.1:5432"
-    try:
-        admin = psycopg.connect(f"{server}/postgres", connect_timeout=3, autocommit=True)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL not reachable at {server}: {exc}")
-    name = f"scrimmage_optuna_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"{server}/{name}"
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with scratch_postgres_database("scrimmage_optuna") as url:
+        yield url
 
 
 def test_a_postgresql_study_runs_parallel_trials(tmp_path, postgres_url):
