@@ -23,7 +23,7 @@ def frame(symbol: str, close: list[float], score: list[float], horizon: int) -> 
 def test_signals_while_holding_are_ignored_and_fees_are_paid_on_both_sides():
     prices = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]
     scores = [0.9, 0.9, 0.1, 0.1, 0.95, 0.1, 0.1, 0.1, 0.1, 0.1]  # hour 1 is inside the first trade
-    _, paths, _ = price_grid(frame("A", prices, scores, 2), 2)
+    _, paths = price_grid(frame("A", prices, scores, 2), 2)
     result = signal_strategy("model", paths, 0.5, 2, FEE)
     first = (1 - FEE) ** 2 * 102 / 100
     second = (1 - FEE) ** 2 * 106 / 104
@@ -36,7 +36,7 @@ def test_signals_while_holding_are_ignored_and_fees_are_paid_on_both_sides():
 
 def test_a_losing_trade_is_a_drawdown_and_a_miss():
     prices = [100, 90, 80, 85, 85, 85]
-    _, paths, _ = price_grid(frame("A", prices, [0.9, 0, 0, 0, 0, 0], 2), 2)
+    _, paths = price_grid(frame("A", prices, [0.9, 0, 0, 0, 0, 0], 2), 2)
     result = signal_strategy("model", paths, 0.5, 2, 0.0)
     assert result.trades == 1 and result.hit_rate == 0.0
     assert result.total_return == pytest.approx(-0.2)
@@ -46,7 +46,7 @@ def test_a_losing_trade_is_a_drawdown_and_a_miss():
 def test_capital_is_split_equally_over_symbols():
     a = frame("A", [100, 110, 120, 120], [0.9, 0, 0, 0], 2)
     b = frame("B", [50, 50, 50, 50], [0, 0, 0, 0], 2)
-    _, paths, _ = price_grid(pd.concat([a, b]), 2)
+    _, paths = price_grid(pd.concat([a, b]), 2)
     result = signal_strategy("model", paths, 0.5, 2, 0.0)
     assert result.total_return == pytest.approx(0.5 * 0.2)  # half the capital earned 20%, the other half waited
     assert result.per_symbol["B"]["trades"] == 0
@@ -54,7 +54,7 @@ def test_capital_is_split_equally_over_symbols():
 
 def test_buy_and_hold_and_every_horizon_baselines():
     prices = [100, 102, 104, 106, 108]
-    _, paths, _ = price_grid(frame("A", prices, [0.0] * 5, 2), 2)
+    _, paths = price_grid(frame("A", prices, [0.0] * 5, 2), 2)
     hold = buy_and_hold("hold", paths, FEE)
     assert hold.trades == 1
     assert hold.total_return == pytest.approx((1 - FEE) ** 2 * paths[0].close[-1] / 100 - 1)

@@ -50,7 +50,7 @@ class StrategyResult:
         return {k: v for k, v in self.__dict__.items() if k not in ("per_symbol", "equity", "name")}
 
 
-def price_grid(frame: pd.DataFrame, horizon: int) -> tuple[pd.DatetimeIndex, list[SymbolPath], str]:
+def price_grid(frame: pd.DataFrame, horizon: int) -> tuple[pd.DatetimeIndex, list[SymbolPath]]:
     """Hourly grid of the test period with every symbol's closes and scores.
 
     ``frame`` has ``symbol``, ``time``, ``close``, ``forward_return`` and ``score``; the close ``horizon``
@@ -67,7 +67,7 @@ def price_grid(frame: pd.DataFrame, horizon: int) -> tuple[pd.DatetimeIndex, lis
         score = pd.Series(np.nan, index=grid)
         score.loc[rows["time"]] = rows["score"].to_numpy()
         paths.append(SymbolPath(str(symbol), close.ffill().to_numpy(), score.to_numpy()))
-    return grid, paths, "h"
+    return grid, paths
 
 
 def _entries(score: np.ndarray, threshold: float, horizon: int) -> list[int]:

@@ -60,8 +60,10 @@ def _scores(loaded: Any, split: Any, batch_size: int = 8192) -> np.ndarray:
 
 def model_threshold(loaded: Any) -> float:
     """The decision threshold stored with the checkpoint's task (tuned on validation), else 0.5."""
-    state = loaded.task.state_dict() if hasattr(loaded.task, "state_dict") else {}
-    value = state.get("threshold") if isinstance(state, dict) else None
+    from scrimmage.engine.tasks.base import Stateful
+
+    state = loaded.task.state_dict() if isinstance(loaded.task, Stateful) else {}
+    value = state.get("threshold")
     return float(value) if value is not None else 0.5
 
 
@@ -87,7 +89,7 @@ def backtest(target: str | Path, workdir: str | Path | None = None, fee: float =
     val = data.frames["val"]
     vol_threshold = best_f1_threshold(val["vol_24h"].to_numpy(float), val["y"].to_numpy())
 
-    grid, paths, _ = price_grid(test, horizon)
+    grid, paths = price_grid(test, horizon)
     vol_scores = [path.score for path in price_grid(test.assign(score=test["vol_24h"]), horizon)[1]]
     strategies = [
         signal_strategy("model", paths, threshold, horizon, fee),
