@@ -161,12 +161,25 @@ class NamedHooks:
         load_plugins()
         return {name: desc for name, (_, desc) in sorted(self._items.items())}
 
+    def all(self) -> list[tuple[str, Callable[..., Any]]]:
+        """Every hook by name, in registration order (each imported on first use)."""
+        load_plugins()
+        return [(name, hook) for name in list(self._items) if (hook := self.get(name)) is not None]
+
 
 PREDICTORS = NamedHooks("predictors")
 """Dataset name → ``fn(loaded_model, **query) -> list[dict]``: predictions for new examples."""
 COMMANDS = NamedHooks("commands")
 """``"data nfl"`` (a command in the ``data`` group) or ``"simulate"`` (a top-level command) → the
 typer command function a domain adds to the CLI (wrapped in ``cli.common.user_errors``)."""
+
+RUN_END = NamedHooks("run-end hooks")
+"""``fn(tracker, config, result, history, model, bundle, console)`` called once a tracked run has
+finished, while its MLflow run is open: what a run logs beyond its metrics. The engine calls them
+without importing their modules (reports depend on the engine, never the reverse); a hook must
+warn, never raise, since the run has trained."""
+RUN_END.register("artifacts", "scrimmage.reports.artifacts:log_run_artifacts",
+                 "label counts, parameter count, the run report's figures and page")
 
 _loaded = False
 

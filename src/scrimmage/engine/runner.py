@@ -29,7 +29,7 @@ from typing import Any
 from rich.console import Console
 
 from scrimmage.config.loader import config_to_dict, config_to_yaml, flatten
-from scrimmage.config.registry import LOSSES
+from scrimmage.config.registry import LOSSES, RUN_END
 from scrimmage.config.schema import LOOP_METRICS, RunConfig
 from scrimmage.config.types import parse_duration
 from scrimmage.data.datamodule import DataBundle
@@ -276,9 +276,8 @@ def _run(config: RunConfig, *, workdir: str | Path | None, recipe: str | None, r
             if tracker is not None:
                 if result.predictions:
                     tracker.log_artifact(Path(result.predictions), "predictions")
-                from scrimmage.reports.artifacts import log_run_artifacts  # label counts, parameter count, figures
-
-                log_run_artifacts(tracker, config, result, loop.state.history, loop.model, bundle, console)
+                for _, hook in RUN_END.all():  # label counts, parameter count, figures (reports register them)
+                    hook(tracker, config, result, loop.state.history, loop.model, bundle, console)
                 _log_final(tracker, result, loop)
             atomic_write_text(run_dir / "result.json", json.dumps(result.to_dict(), indent=2, default=str))
             record.meta["model_checkpoint"] = result.model_checkpoint

@@ -1,7 +1,7 @@
 """What every tracked run logs to MLflow beyond its metrics: label counts, parameter count, figures.
 
-Called by the runner once a run has finished, while its MLflow run is open (``engine.runner``, one
-lazy import): the label distribution of every split (classification data: counts and shares per
+Called by the runner once a run has finished, while its MLflow run is open (registered as the
+``artifacts`` hook in ``config.registry.RUN_END``, so the engine never imports reports): the label distribution of every split (classification data: counts and shares per
 class, ``data/label_distribution.json`` plus ``labels/<split>/<class>`` share metrics), the model's
 parameter count (``model/parameters``, ``model/trainable_parameters``), and the run report's figures
 (``figures/*.png``) with the page itself (``report/run.html``), built from the same in-memory result
