@@ -6,30 +6,18 @@ result. Registered under the core's ``data`` command group by :mod:`scrimmage.ma
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.ingest_output import ingest_bar, print_notes, print_rules, print_tables
 from scrimmage.errors import ArgumentError
 
 #: Files listed by name under a rule in the summary (the rest are counted).
 NAMED_FILES = 3
-
-
-@contextlib.contextmanager
-def _bar() -> Iterator[Callable[[int, int], None]]:
-    """A transient bar of files read on stderr; yields the ``progress(done, total)`` the ingest reports to."""
-    with Progress(TextColumn("[bold]OHLCV files"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        task = bar.add_task("ingest", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _files(per_file: dict[str, int]) -> str:
@@ -39,27 +27,16 @@ def _files(per_file: dict[str, int]) -> str:
 
 
 def print_summary(out: Any, d: dict[str, Any]) -> None:
-    head = Table(title="market tables" + (" (cached)" if d["cached"] else ""), show_header=True)
-    head.add_column("table")
-    head.add_column("rows", justify="right")
-    head.add_column("file")
-    head.add_row("bars", f"{d['bars']:,}", d["paths"]["bars"])
-    head.add_row("symbols", f"{d['symbols']:,}", d["paths"]["symbols"])
-    out.print(head)
-    rules = Table(title="data-quality rules", show_header=True)
-    for col, justify in (("rule", "left"), ("action", "left"), ("detected", "right"), ("files", "right"),
-                         ("most affected files", "left")):
-        rules.add_column(col, justify=justify)  # type: ignore[arg-type]
-    for name, r in d["rules"].items():
-        rules.add_row(name, r["action"], f"{r['detected']:,}", f"{r['files']:,}", escape(_files(r["per_file"])))
-    out.print(rules)
+    print_tables(out, "market tables", d["cached"], [("bars", d["bars"], d["paths"]["bars"]),
+                                                      ("symbols", d["symbols"], d["paths"]["symbols"])])
+    print_rules(out, [("rule", "left"), ("action", "left"), ("detected", "right"), ("files", "right"),
+                      ("most affected files", "left")],
+                ([name, r["action"], f"{r['detected']:,}", f"{r['files']:,}", escape(_files(r["per_file"]))]
+                 for name, r in d["rules"].items()))
     if d["outages"]:
         out.print("exchange-wide outages: " + ", ".join(f"{o['start']} ({o['hours']} h)" for o in d["outages"]))
     out.print(f"bars from {d['first']} to {d['last']} UTC; source: {escape(d.get('source', ''))}; {d['seconds']:.1f} s")
-    for note in d.get("notes") or []:
-        out.print(escape(note), highlight=False, soft_wrap=True)
-    for warning in d.get("warnings") or []:
-        out.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    print_notes(out, d)
 
 
 @user_errors
@@ -81,7 +58,7 @@ def markets(
                             "(e.g. `scrimmage data markets --source ../shared/data/markets/binance_spot_1h`)")
     root = workdir_from(ctx, workdir)
     out = err_console if json_out else console
-    with _bar() as progress:
+    with ingest_bar("OHLCV files") as progress:
         summary = ingest_markets(root, source_dir, force=force, progress=progress)
     d = summary.to_dict()
     print_summary(out, d)

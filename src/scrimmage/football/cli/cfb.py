@@ -14,8 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.ingest_output import ingest_bar, print_notes
 from scrimmage.errors import ArgumentError
-from scrimmage.football.cli.nfl import ingest_bar, print_tables_and_rules
+from scrimmage.football.cli.nfl import print_tables_and_rules
 
 
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
@@ -49,10 +50,7 @@ def _print_summary(out: Any, d: dict[str, Any]) -> None:
         for cfbd, kinds in types.items():
             table.add_row(escape(cfbd), f"{sum(kinds.values()):,}", ", ".join(f"{k} {n:,}" for k, n in kinds.items()))
         out.print(table)
-    for note in d.get("notes") or []:
-        out.print(escape(note), highlight=False, soft_wrap=True)
-    for warning in d.get("warnings") or []:
-        out.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    print_notes(out, d)
 
 
 @user_errors

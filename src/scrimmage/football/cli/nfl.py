@@ -6,52 +6,21 @@ Registered under the core's ``data`` command group by :mod:`scrimmage.football.p
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from scrimmage.cli.common import (
-    WORKDIR_OPTION,
-    console,
-    emit_json,
-    err_console,
-    user_errors,
-    workdir_from,
-)
+from scrimmage.cli.common import WORKDIR_OPTION, console, emit_json, err_console, user_errors, workdir_from
+from scrimmage.cli.ingest_output import ingest_bar, print_notes, print_rules, print_tables
 
 
 def print_tables_and_rules(out: Any, d: dict[str, Any], title: str) -> None:
     """The rows per table and the count of every data-quality rule (shared by the NFL and college ingests)."""
-    head = Table(title=title + (" (cached)" if d["cached"] else ""), show_header=True)
-    head.add_column("table")
-    head.add_column("rows", justify="right")
-    head.add_column("file")
-    for name in ("games", "drives", "plays"):
-        head.add_row(name, f"{d[name]:,}", d["paths"][name])
-    out.print(head)
-    rules = Table(title="data-quality rules", show_header=True)
-    rules.add_column("rule")
-    rules.add_column("detected", justify="right")
-    rules.add_column("action")
-    rules.add_column("affected", justify="right")
-    for name, r in d["rules"].items():
-        rules.add_row(name, f"{r['detected']:,}", r["action"], f"{r['affected']:,}")
-    out.print(rules)
-
-
-@contextlib.contextmanager
-def ingest_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A transient bar of games ingested on stderr; yields the ``progress(done, total)`` an ingest reports to."""
-    with Progress(TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
-        task = bar.add_task("ingest", total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+    print_tables(out, title, d["cached"], ((name, d[name], d["paths"][name]) for name in ("games", "drives", "plays")))
+    print_rules(out, [("rule", "left"), ("detected", "right"), ("action", "left"), ("affected", "right")],
+                ([name, f"{r['detected']:,}", r["action"], f"{r['affected']:,}"] for name, r in d["rules"].items()))
 
 
 def _print_summary(out: Any, d: dict[str, Any]) -> None:
@@ -64,11 +33,8 @@ def _print_summary(out: Any, d: dict[str, Any]) -> None:
         )
         for kind, c in (lines.get("by_season_type") or {}).items():
             out.print(f"  {kind}: {c['matched']:,} matched, {c['unmatched']:,} unmatched")
-    out.print(f"source: {d.get('source', '')}; {d['seconds']:.1f} s")
-    for note in d.get("notes") or []:  # e.g. "using cached tables from ... ; pass --force to rebuild"
-        out.print(escape(note), highlight=False, soft_wrap=True)
-    for warning in d.get("warnings") or []:  # e.g. a lines file that matched few games
-        out.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    out.print(f"source: {escape(d.get('source', ''))}; {d['seconds']:.1f} s")
+    print_notes(out, d)  # e.g. "using cached tables from ... ; pass --force to rebuild", a lines file that matched few games
 
 
 @user_errors
