@@ -1,0 +1,397 @@
+"""The ensemble loop (``loop: {name: ensemble, seeds: [...]}``): a seed ensemble of mlps trained as one stack.
+
+Members are the recipe's ``mlp`` stacked along a leading axis (:class:`~scrimmage.models.vectorized.VectorizedMLP`),
+behind the task's own wrapper (input/target scaling). Per member, as a supervised run with
+``trainer.seed`` = that seed would: its initialisation, its data order (``EpochOrder`` with its seed),
+its loss (``task.training_loss`` on its own outputs), its gradient clipping (its own norm), its
+validation metrics, its early stopping (the recipe's ``early_stopping`` patience and min_delta on
+``monitor``), its best epoch and best weights. One forward and one backward serve every member.
+
+A member stops (early stopping) or fails (a non-finite training loss or monitored metric) alone:
+its parameters and its optimizer state (AdamW's ``exp_avg``, ``exp_avg_sq``; weight decay never
+touches it) freeze exactly: before each optimizer step the loop keeps the stopped members' slices
+and writes them back after it. The run ends when every member has stopped or the epochs end; if
+every member failed it ends ``diverged``.
+
+The epoch's metrics (what the monitor, the progress bar and tracking see) are the mean over the
+members that trained in it; each member's own values are in the checkpoint's ``members`` meta.
+``best.ckpt`` (and ``final.ckpt``) hold each member's own best weights. Everything resumes:
+data orders, running losses, member states and best weights are in the loop's checkpoint keys.
+
+The session's mean-metric ``early_stopping`` callback is taken out of the dispatch (each member
+stops on its own metric here), so it never ends the run on the mean.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.fabric import Fabric
+from torch import Tensor, nn
+
+from scrimmage.config.schema import RunConfig
+from scrimmage.data.datamodule import DataBundle, EpochOrder
+from scrimmage.engine.callbacks.early_stopping import is_improvement
+from scrimmage.engine.events import Context, Dispatcher, Event, LoopState
+from scrimmage.engine.session import LoopHost
+from scrimmage.engine.tasks.base import Task
+from scrimmage.errors import CheckpointError, TrainingDiverged
+from scrimmage.models.vectorized import VectorizedMLP
+
+
+class _MemberView:
+    """What ``task.training_loss`` calls as "the model" for member ``m``: its slice of the stacked forward for
+    its own batch (computed once per step for all members), or member ``m`` alone for any other input."""
+
+    def __init__(self, loop: EnsembleLoop, m: int, batch: dict[str, Tensor]):
+        self.loop, self.m, self.batch = loop, m, batch
+
+    def __call__(self, batch: dict[str, Tensor], **kwargs: Any) -> Tensor:
+        loop = self.loop
+        if batch is self.batch:
+            key = tuple(sorted(kwargs.items()))
+            if key not in loop._stacked_out:
+                with loop.net.use("stacked"):
+                    loop._stacked_out[key] = loop.model(loop._stacked_batch, **kwargs)
+            return loop._stacked_out[key][self.m]
+        with loop.net.use(self.m):
+            return loop.model(batch, **kwargs)
+
+
+class EnsembleLoop:
+    name = "ensemble"
+    required_keys = ("optimizer", "loop")
+
+    def __init__(self, config: RunConfig, fabric: Fabric, model: nn.Module, task: Task, data: DataBundle):
+        loop_cfg = config.loop
+        loop_cfg.check(config)  # type: ignore[attr-defined]
+        self.config, self.fabric, self.task, self.data = config, fabric, task, data
+        self.seeds = [int(s) for s in loop_cfg.seeds]  # type: ignore[attr-defined]
+        trainer, mcfg = config.trainer, config.model
+        n = len(data.splits["train"])
+        self.orders = [EpochOrder(n, trainer.batch_size, seed) for seed in self.seeds]
+        steps_per_epoch = len(self.orders[0])
+        self.net = VectorizedMLP.from_seeds(data.spec, task.n_outputs(), self.seeds, mcfg.hidden, mcfg.dropout,  # type: ignore[attr-defined]
+                                            mcfg.activation, mcfg.embedding_dim)  # type: ignore[attr-defined]
+        device = fabric.device
+        self.model = task.build_model(self.net, data.splits["train"]).to(device)  # the task's scaling, fitted as a run would
+        self.optimizer = config.optim.build([p for p in self.model.parameters() if p.requires_grad])
+        self.schedule = config.scheduler.build(self.optimizer, steps_per_epoch=steps_per_epoch, epochs=trainer.epochs,
+                                               mode=config.monitor.mode)
+        self.train_split = task.prepare(self.model, data.splits["train"].to(device))
+        self.val_split = data.splits["val"].to(device)
+        stopping = next((c for c in config.callbacks if c.name == "early_stopping"), None)
+        self.patience = stopping.patience if stopping is not None else None  # type: ignore[attr-defined]
+        self.min_delta = float(stopping.min_delta) if stopping is not None else 0.0  # type: ignore[attr-defined]
+        size = len(self.seeds)
+        self.status = ["running"] * size
+        self.best: list[float | None] = [None] * size
+        self.best_epoch = [0] * size
+        self.stop_best: list[float | None] = [None] * size  # early stopping's best (with min_delta)
+        self.bad_epochs = [0] * size
+        self.stopped_epoch: list[int | None] = [None] * size
+        self.errors: list[str | None] = [None] * size
+        self.last: list[dict[str, float]] = [{} for _ in self.seeds]
+        self.best_weights = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+        self.state = LoopState(max_epochs=trainer.epochs, steps_per_epoch=steps_per_epoch, model=self.model,
+                               optimizer=self.optimizer, task=task, data=data, running_loss=self.running_loss)
+        self.host = LoopHost(self.state, Context(save_checkpoint=lambda path: None, load_weights=self.load_weights))
+        self._reset_running()
+        self._stacked_batch: dict[str, Tensor] = {}
+        self._stacked_out: dict[Any, Tensor] = {}
+        self._best_written: int | None = None
+
+    # ---- session hooks ---------------------------------------------------------------------
+    def attach(self, host: LoopHost) -> None:
+        """Take the session's host; the mean-metric early stopping leaves the dispatch (members stop on their own)."""
+        host.ctx.load_weights = self.load_weights
+        host.ctx.set_batch_size = None
+        host.state = self.state
+        host.dispatch = Dispatcher([cb for cb in host.callbacks if cb.name != "early_stopping"])
+        self.host = host
+
+    def live(self) -> list[int]:
+        return [m for m, status in enumerate(self.status) if status == "running"]
+
+    def _reset_running(self, sums: list[float] | None = None, count: int = 0) -> None:
+        values = sums if sums is not None else [0.0] * len(self.seeds)
+        self._loss_sums = torch.tensor(values, dtype=torch.float64, device=self.fabric.device)
+        self._count = int(count)
+
+    def running_loss(self) -> float:
+        live = self.live()
+        if not live or not self._count:
+            return float("nan")
+        return float(self._loss_sums[live].mean()) / self._count
+
+    # ---- the loop ------------------------------------------------------------------------
+    def fit(self) -> list[dict[str, float]]:
+        state, host = self.state, self.host
+        host.fire(Event.FIT_START)
+        while state.epoch < state.max_epochs and not state.should_stop:
+            for order in self.orders:
+                order.start_epoch(state.epoch)
+            if self.orders[0].position == 0:
+                self._reset_running()
+            state.step_in_epoch = self.orders[0].position
+            host.fire(Event.EPOCH_START)
+            started = time.perf_counter()
+            self._train_epoch()
+            state.train_seconds += time.perf_counter() - started
+            host.fire(Event.VALIDATION_START)
+            improved = self._end_of_epoch()
+            host.fire(Event.VALIDATION_END)
+            state.history.append(state.metrics)
+            self.schedule.step_after_epoch(None)
+            state.epoch += 1
+            host.fire(Event.EPOCH_END)
+            self._write_best(improved)
+            if not self.live():
+                state.should_stop = True
+                state.stop_reason = state.stop_reason or "every member stopped (early stopping)"
+            host.stop_point()
+        host.fire(Event.FIT_END)
+        if self.config.checkpoint.restore_best:
+            self._swap_in_best()
+        return state.history
+
+    def _train_epoch(self) -> None:
+        state, host, task = self.state, self.host, self.task
+        size = len(self.seeds)
+        clip = self.config.trainer.grad_clip
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        step_hooks = host.has(Event.OPTIMIZER_STEP)
+        backward_hooks = host.has(Event.AFTER_BACKWARD)
+        self.model.train()
+        for indices in zip(*self.orders, strict=True):
+            live = self.live()
+            if not live:
+                break
+            idx = torch.stack(indices).to(self.fabric.device)  # [members, batch]: each member's own rows
+            flat = self.train_split.take(idx.flatten())
+            self._stacked_batch = {k: v.view(size, idx.shape[1], *v.shape[1:]) for k, v in flat.items()}
+            self._stacked_out = {}
+            losses = []
+            for m in live:
+                batch = {k: v[m] for k, v in self._stacked_batch.items()}
+                loss, _ = task.training_loss(_MemberView(self, m, batch), batch)  # type: ignore[arg-type]
+                losses.append(loss)
+            self._stacked_out = {}
+            values = torch.stack([loss.detach() for loss in losses]).to(torch.float64)
+            finite = torch.isfinite(values).tolist()
+            if not all(finite):  # a member diverged: it freezes, marked failed; the others go on
+                for m, loss, ok in zip(live, losses, finite, strict=True):
+                    if not ok:
+                        self._fail(m, f"training loss {float(loss)} in epoch {state.epoch + 1}")
+                losses = [loss for loss, ok in zip(losses, finite, strict=True) if ok]
+                values = values[torch.tensor(finite)]
+                live = self.live()
+                if not live:
+                    break
+            total = torch.stack(losses).sum()  # members share no parameter: each gets exactly its own gradient
+            total.backward()
+            self._loss_sums[live] += values * idx.shape[1]
+            self._count += int(idx.shape[1])
+            state.samples_seen += int(idx.shape[1]) * len(live)
+            if backward_hooks:
+                host.fire(Event.AFTER_BACKWARD)
+            if clip:
+                state.grad_norm = _clip_per_member(params, clip)
+            self._step(params, live)
+            self.schedule.step_after_optimizer()
+            state.global_step += 1
+            if step_hooks:
+                state.step_in_epoch += 1
+                host.fire(Event.OPTIMIZER_STEP)
+                if state.should_stop:
+                    break
+            if host.stop.pending:
+                host.stop_point()
+
+    def _step(self, params: list[Tensor], live: list[int]) -> None:
+        """One optimizer step in which the members not live keep their parameters and optimizer state exactly."""
+        size = len(self.seeds)
+        frozen = [m for m in range(size) if m not in set(live)]
+        if not frozen:
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            return
+        keep = torch.zeros(size, dtype=torch.bool, device=self.fabric.device)
+        keep[frozen] = True
+        tensors = [*params]
+        for p in params:
+            tensors += [v for v in self.optimizer.state.get(p, {}).values()
+                        if isinstance(v, Tensor) and v.dim() > 0 and v.shape[0] == size]
+        saved = [t.detach()[keep].clone() for t in tensors]
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        with torch.no_grad():
+            for p in params:  # state created by this step (the first one) is written back too
+                for v in self.optimizer.state.get(p, {}).values():
+                    if isinstance(v, Tensor) and v.dim() > 0 and v.shape[0] == size and not any(v is t for t in tensors):
+                        v[keep] = 0
+            for t, old in zip(tensors, saved, strict=True):
+                t.detach()[keep] = old
+
+    def _fail(self, m: int, reason: str) -> None:
+        self.status[m] = "failed"
+        self.errors[m] = reason
+        self.stopped_epoch[m] = self.state.epoch + 1
+        self.host.ctx.print(f"member seed{self.seeds[m]} failed: {reason}; it is frozen, the others go on")
+
+    def _end_of_epoch(self) -> bool:
+        """Each live member's metrics, best and early stopping; the epoch's metrics are their mean. True if a best moved."""
+        state, config = self.state, self.config
+        metric, mode = config.monitor.metric, config.monitor.mode
+        epoch = state.epoch + 1
+        trained = self.live()
+        rows: list[dict[str, float]] = []
+        improved = False
+        self.model.eval()
+        for m in trained:
+            with self.net.use(m):
+                evaluation = self.task.evaluate(self.model, self.val_split, config.trainer.eval_batch_size, "val")
+            row = {"train/loss": float(self._loss_sums[m]) / max(1, self._count), **evaluation.metrics}
+            self.last[m] = row
+            rows.append(row)
+            value = row.get(metric, float("nan"))
+            if not math.isfinite(row["train/loss"]):
+                self._fail(m, f"training loss {row['train/loss']} in epoch {epoch}")
+                continue
+            if is_improvement(value, self.best[m], mode, 0.0):
+                self.best[m], self.best_epoch[m] = value, epoch
+                self._keep_best(m)
+                improved = True
+            if self.patience is None:
+                continue
+            if is_improvement(value, self.stop_best[m], mode, self.min_delta):
+                self.stop_best[m], self.bad_epochs[m] = value, 0
+            else:
+                self.bad_epochs[m] += 1
+                if self.bad_epochs[m] >= self.patience:
+                    self.status[m] = "done"
+                    self.stopped_epoch[m] = epoch
+        if trained and all(self.status[m] == "failed" for m in trained) and not self.live():
+            raise TrainingDiverged(f"every member of the ensemble failed by epoch {epoch} "
+                                   f"({'; '.join(f'seed{self.seeds[m]}: {self.errors[m]}' for m in trained)}). Lower "
+                                   f"optim.lr (now {config.optim.lr:g}) or set trainer.grad_clip; checkpoints so far are kept.")
+        metrics = {"epoch": float(epoch), "lr": float(self.optimizer.param_groups[0]["lr"])}
+        keys = dict.fromkeys(k for row in rows for k in row)
+        for key in keys:
+            values = [row[key] for row in rows if key in row and math.isfinite(row[key])]
+            metrics[key] = sum(values) / len(values) if values else float("nan")
+        metrics["members_live"] = float(len(self.live()))
+        state.metrics = metrics
+        return improved
+
+    # ---- best weights ------------------------------------------------------------------------
+    def _keep_best(self, m: int) -> None:
+        with torch.no_grad():
+            for key, value in self.net.state_dict().items():
+                self.best_weights[key][m].copy_(value[m])
+
+    def _swap_in_best(self) -> None:
+        """Each member that has a best epoch gets its best weights back (restore_best, per member)."""
+        with torch.no_grad():
+            for key, value in self.net.state_dict().items():
+                for m in range(len(self.seeds)):
+                    if self.best_epoch[m]:
+                        value[m].copy_(self.best_weights[key][m])
+
+    def _write_best(self, improved: bool) -> None:
+        """best.ckpt holds each member's own best weights: written when a member improved, or when the
+        checkpoint callback wrote it (on the mean) with the live weights."""
+        if self.config.checkpoint.save_top_k < 1 or self.host.ctx.run_dir is None:
+            return
+        path = Path(self.host.ctx.run_dir) / "checkpoints" / "best.ckpt"
+        stamp = path.stat().st_mtime_ns if path.exists() else None
+        if not improved and (stamp is None or stamp == self._best_written):
+            return
+        live = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+        try:
+            self._swap_in_best()
+            self.host.ctx.save_checkpoint(path)
+        finally:
+            self.net.load_state_dict(live)
+        self._best_written = path.stat().st_mtime_ns
+
+    # ---- checkpoint keys -------------------------------------------------------------------
+    def members(self) -> dict[str, Any]:
+        """Checkpoint key ``members``: names and each member's seed, best epoch and metric, stop epoch, status."""
+        finished = self.state.should_stop or self.state.epoch >= self.state.max_epochs
+        meta = []
+        for m, seed in enumerate(self.seeds):
+            status = self.status[m]
+            if status == "running" and finished:
+                status = "done"
+            meta.append({"seed": seed, "metric": self.config.monitor.metric, "best_metric": self.best[m],
+                         "best_epoch": self.best_epoch[m] or None, "stopped_epoch": self.stopped_epoch[m],
+                         "status": status, "error": self.errors[m], "last": dict(self.last[m])})
+        return {"names": [f"seed{s}" for s in self.seeds], "meta": meta}
+
+    def stateful(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer}
+
+    def loop_state(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "seeds": list(self.seeds),
+            "position": self.state.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "data_orders": [order.state_dict() for order in self.orders],
+            "running": {"loss_sums": self._loss_sums.tolist(), "count": self._count},
+            "members": {"status": list(self.status), "best": list(self.best), "best_epoch": list(self.best_epoch),
+                        "stop_best": list(self.stop_best), "bad_epochs": list(self.bad_epochs),
+                        "stopped_epoch": list(self.stopped_epoch), "errors": list(self.errors),
+                        "last": [dict(row) for row in self.last]},
+            "best_weights": {k: v.clone() for k, v in self.best_weights.items()},
+        }
+
+    def load_loop_state(self, saved: dict[str, Any]) -> None:
+        try:
+            if [int(s) for s in saved["seeds"]] != self.seeds:
+                raise CheckpointError(f"the checkpoint's ensemble has seeds {saved['seeds']}, the config {self.seeds}; "
+                                      "resume with the run's own seeds, or start a new run.")
+            members = saved["members"]
+            size = len(self.seeds)
+            if any(len(members[key]) != size for key in ("status", "best", "best_epoch", "bad_epochs", "stopped_epoch")) \
+                    or len(saved["data_orders"]) != size or set(saved["best_weights"]) != set(self.best_weights):
+                raise CheckpointError("the checkpoint's ensemble state does not pair up with its seeds; it is damaged. "
+                                      "Resume from another checkpoint of the run, or start a new run.")
+            self.schedule.load_state_dict(saved["schedule"])
+            self.state.load_state_dict(saved["position"])
+            for order, order_state in zip(self.orders, saved["data_orders"], strict=True):
+                order.load_state_dict(order_state)
+            self._reset_running(list(saved["running"]["loss_sums"]), saved["running"]["count"])
+            self.status = list(members["status"])
+            self.best, self.best_epoch = list(members["best"]), [int(e) for e in members["best_epoch"]]
+            self.stop_best, self.bad_epochs = list(members["stop_best"]), [int(b) for b in members["bad_epochs"]]
+            self.stopped_epoch, self.errors = list(members["stopped_epoch"]), list(members["errors"])
+            self.last = [dict(row) for row in members["last"]]
+            with torch.no_grad():
+                for key, value in saved["best_weights"].items():
+                    self.best_weights[key].copy_(value)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"the checkpoint's ensemble-loop state lacks or mangles {exc}; it is damaged or was "
+                                  "written by another loop") from None
+
+    def load_weights(self, path: Any) -> None:
+        state = torch.load(path, map_location=self.fabric.device, weights_only=False)
+        self.model.load_state_dict(state["model"])
+
+
+def _clip_per_member(params: list[Tensor], max_norm: float) -> Tensor:
+    """Each member's gradients clipped by its own total norm (as ``clip_grad_norm_`` on its own run); the norms [M]."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros(0)
+    squares = torch.stack([g.detach().pow(2).flatten(1).sum(1) for g in grads]).sum(0)
+    norms = squares.sqrt()
+    coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.detach().mul_(coef.view(-1, *([1] * (g.dim() - 1))))
+    return norms
