@@ -51,7 +51,7 @@ def test_misuse_is_refused_clearly_and_writes_nothing(runs, tmp_path, case):
         "missing study": (["study", "tinyy", "--html", out, "--storage", runs.study_storage], "Did you mean 'tiny'?"),
         "no store": (["study", "tiny", "--html", out, "--storage", f"sqlite:///{tmp_path / 'none.db'}"], "no study store"),
         "not a study store": (["study", "tiny", "--html", out, "--storage", f"sqlite:///{runs.workdir / 'mlflow.db'}"],
-                              "not an Optuna study store"),
+                              "no Optuna studies table"),
         "unreachable": (["study", "tiny", "--html", out, "--storage", "postgresql://nobody@127.0.0.1:1/none"],
                         "cannot open the study storage"),
         "empty storage": (["study", "tiny", "--html", out, "--storage", " "], "--storage is empty"),

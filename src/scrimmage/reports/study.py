@@ -15,7 +15,6 @@ and the intermediate values per epoch (what the pruner saw).
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -23,73 +22,9 @@ import numpy as np
 
 from scrimmage.errors import ArgumentError, StoreError
 from scrimmage.reports import page, plots
+from scrimmage.tune.storage import open_store
 
-CONNECT_TIMEOUT_S = 5
 TOP = 10
-
-
-def _hide_password(url: str) -> str:
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL: shown as given
-        return url
-
-
-def open_storage(spec: str | None, workdir: Path) -> tuple[Any, str]:
-    """The Optuna storage ``spec`` names (see the module docstring) and how to show it; never creates a store."""
-    if spec is not None and not spec.strip():
-        raise ArgumentError("--storage is empty; pass a database URL, a journal file ending in .log, or leave it out "
-                            f"for the workdir's store (sqlite:///{workdir / 'optuna.db'}).")
-    journal = workdir / "optuna-journal.log" if spec == "journal" else (
-        Path(spec).expanduser() if spec and "://" not in spec and spec.endswith(".log") else None)
-    if journal is not None:
-        if not journal.is_file():
-            raise StoreError(f"no journal file {journal}: no study was tuned with this --storage; pass the storage the "
-                             "study was made with.")
-        from optuna.storages import JournalStorage
-        from optuna.storages.journal import JournalFileBackend
-
-        try:
-            return JournalStorage(JournalFileBackend(str(journal))), str(journal)
-        except Exception as exc:
-            raise StoreError(f"cannot read the journal file {journal}: {_first_line(exc)}; is it a study journal?") from None
-    url = spec if spec is not None else f"sqlite:///{workdir / 'optuna.db'}"
-    if "://" not in url:
-        raise ArgumentError(f"--storage {spec!r} is not a storage: pass a database URL (sqlite:///path/optuna.db, "
-                            "postgresql://user@host:5432/db), a journal file ending in .log, or 'journal'.")
-    shown = _hide_password(url)
-    engine_kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if not path.is_file():
-            raise StoreError(f"no study store at {path} (--storage {shown}): nothing has been tuned there. Run "
-                             "`scrimmage tune RECIPE` first, or pass the --storage the study was made with.")
-        _check_sqlite_study_store(path, shown)
-    elif url.startswith(("postgresql", "mysql")):
-        engine_kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
-    from optuna.storages import RDBStorage
-
-    try:
-        return RDBStorage(url, engine_kwargs=engine_kwargs), shown
-    except Exception as exc:
-        raise StoreError(f"cannot open the study storage {shown}: {_first_line(exc)}. Check --storage (is the server up, "
-                         "the database reachable, the file a study store?).") from None
-
-
-def _check_sqlite_study_store(path: Path, shown: str) -> None:
-    """Refuse an SQLite file that holds no Optuna tables (opening it with Optuna would add them)."""
-    import sqlite3
-
-    try:
-        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-            tables = {row[0] for row in db.execute("select name from sqlite_master where type='table'")}
-    except sqlite3.Error as exc:
-        raise StoreError(f"--storage {shown}: {path} is not a readable SQLite database ({exc}).") from None
-    if "studies" not in tables:
-        raise StoreError(f"--storage {shown}: {path} is not an Optuna study store (no studies table); pass the "
-                         "storage `scrimmage tune` wrote (by default sqlite:///<workdir>/optuna.db).")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -102,7 +37,11 @@ def load(name: str, spec: str | None, workdir: Path) -> tuple[Any, str]:
 
     if not name or not name.strip():
         raise ArgumentError("report study needs a study name; list them with `optuna studies --storage URL`.")
-    storage, shown = open_storage(spec, workdir)
+    if spec is not None and not spec.strip():
+        raise ArgumentError("--storage is empty; pass a database URL, a journal file ending in .log, or leave it out "
+                            f"for the workdir's store (sqlite:///{workdir / 'optuna.db'}).")
+    store = open_store(spec, workdir, create=False)  # the same storages `scrimmage tune` writes; never creates one
+    storage, shown = store.storage, store.url
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         names = [s.study_name for s in optuna.get_all_study_summaries(storage, include_best_trial=False)]
