@@ -9,6 +9,7 @@ from __future__ import annotations
 
 def register() -> None:
     # each registers its schemas on import (light modules: pydantic only; build() imports the rest)
+    import scrimmage.football.betting.configs
     import scrimmage.football.datasets.cfb_games
     import scrimmage.football.datasets.nfl_games
     import scrimmage.football.datasets.nfl_playcall

@@ -153,3 +153,22 @@ class WeightedBCELoss(Component):
             raise ConfigError(f"loss weighted_bce needs the training split's class counts, which task mode {info.mode!r} "
                               "does not give; use cross_entropy or focal.")
         return weighted_bce(info.mode, info.class_counts, info.n_examples)
+
+
+@LOSSES.register
+class CQLLossConfig(Component):
+    """Discrete conservative Q-learning (Kumar et al. 2020): TD error plus alpha * (logsumexp Q - Q of the logged action)."""
+
+    kind: ClassVar[str] = "q_learning"
+    name: Literal["cql"] = "cql"
+    alpha: FiniteFloat = Field(1.0, ge=0, description="Conservatism weight of the penalty (0 gives plain DQN's TD error).")
+    gamma: FiniteFloat = Field(0.99, ge=0, le=1, description="Discount of the bootstrapped target (unused where every transition is terminal).")
+    td_loss: Literal["huber", "mse"] = Field("huber", description="TD error: huber (beta 1, as d3rlpy) or 0.5 * squared error.")
+    double_q: bool = Field(False, description="Double-DQN target (the online network picks a', the target values it, as d3rlpy) instead of the paper's max.")
+
+    def build(self, info: LossInfo) -> LossFn:
+        from functools import partial
+
+        from scrimmage.losses.cql import cql_loss
+
+        return partial(cql_loss, alpha=self.alpha, gamma=self.gamma, td=self.td_loss)

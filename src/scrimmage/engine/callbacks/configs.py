@@ -295,3 +295,32 @@ class SWAConfig(Component):
 
         return SWA(self.first_epoch(config.trainer.epochs), self.lr, self.anneal_epochs, self.anneal_strategy,
                    self.update_bn, config.trainer.batch_size, config.trainer.eval_batch_size)
+
+
+@CALLBACKS.register
+class TargetNetworkConfig(Component):
+    """Q-learning target network: a frozen copy of the model for TD targets, copied every N steps or Polyak-averaged (tau)."""
+
+    name: Literal["target_network"] = "target_network"
+    every_n_steps: PositiveInt | None = Field(None, description="Hard update: copy the online weights after every N-th optimizer step (DQN; default 100 when tau is null).")
+    tau: FiniteFloat | None = Field(None, gt=0, le=1, description="Polyak update after every step: target = (1 - tau) * target + tau * online (give this or every_n_steps).")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> TargetNetworkConfig:
+        if self.every_n_steps is not None and self.tau is not None:
+            raise ValueError("callback target_network takes every_n_steps (hard copy) or tau (Polyak), not both")
+        return self
+
+    def check_task(self, task: Task) -> None:
+        from scrimmage.engine.callbacks.target_network import TargetNetworked
+
+        if not isinstance(task, TargetNetworked):
+            raise ConfigError(f"callback target_network needs a Q-learning task (one with set_target_network, e.g. "
+                              f"offline-q); task {task.name} has none: remove the callback")
+
+    def build(self, config: RunConfig) -> Callback:
+        from scrimmage.engine.callbacks.target_network import TargetNetwork
+
+        if self.tau is not None:
+            return TargetNetwork(tau=self.tau)
+        return TargetNetwork(every_n_steps=self.every_n_steps or 100)

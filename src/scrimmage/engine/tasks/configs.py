@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 from pydantic import Field
 
 from scrimmage.config.registry import TASKS, Component
-from scrimmage.config.types import FiniteFloat, PositiveInt
-from scrimmage.engine.tasks.metric_names import classification_metric_names, regression_metric_names
+from scrimmage.config.types import FiniteFloat, NonNegativeInt, PositiveInt
+from scrimmage.engine.tasks.metric_names import (
+    classification_metric_names,
+    q_learning_metric_names,
+    regression_metric_names,
+)
 
 if TYPE_CHECKING:
     from scrimmage.data.datamodule import InputSpec
@@ -77,3 +81,22 @@ class ClassificationTaskConfig(Component):
                 return classification_metric_names(binary=True)  # the widest list; the run checks again
             return classification_metric_names(binary=len(classes) == 2)
         return classification_metric_names(binary=self.mode == "binary")
+
+
+@TASKS.register
+class OfflineQTaskConfig(Component):
+    """Offline Q-learning over discrete actions (loss cql): greedy policy's reward, actions taken, ROI, win rate, mean Q."""
+
+    name: Literal["offline-q"] = "offline-q"
+    loss_kind: ClassVar[str] = "q_learning"
+    null_action: NonNegativeInt | None = Field(
+        0, description="The action that means doing nothing (not counted as an action taken in actions/roi/win_rate); null: every action counts.",
+    )
+
+    def build(self, spec: InputSpec) -> Task:
+        from scrimmage.engine.tasks.q_learning import OfflineQTask
+
+        return OfflineQTask(spec, self.null_action)
+
+    def expected_metrics(self, data: Component) -> list[str] | None:
+        return q_learning_metric_names()

@@ -21,3 +21,13 @@ BINARY_METRICS = ("f1", "precision", "recall", "brier", "pr_auc", "threshold", *
 
 def classification_metric_names(binary: bool, prefix: str = "val") -> list[str]:
     return [f"{prefix}/{n}" for n in (*CLASSIFICATION_METRICS, *(BINARY_METRICS if binary else ()))]
+
+
+Q_LOSS_METRICS = ("loss", "td_loss", "conservative")
+Q_POLICY_METRICS = ("mean_reward", "actions", "roi", "win_rate", "q_taken", "logged_reward")
+"""offline-q: the CQL loss parts, then the greedy policy's reward per decision, actions taken, reward per action
+taken, win rate, mean predicted Q of the taken actions and the logged policy's reward per decision."""
+
+
+def q_learning_metric_names(prefix: str = "val") -> list[str]:
+    return [f"{prefix}/{n}" for n in (*Q_LOSS_METRICS, *Q_POLICY_METRICS)]
