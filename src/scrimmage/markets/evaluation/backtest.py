@@ -64,10 +64,22 @@ def price_grid(frame: pd.DataFrame, horizon: int) -> tuple[pd.DatetimeIndex, lis
         close = pd.Series(np.nan, index=grid)
         close.loc[rows["later"]] = (rows["close"] * (1 + rows["forward_return"])).to_numpy()
         close.loc[rows["time"]] = rows["close"].to_numpy()
-        score = pd.Series(np.nan, index=grid)
-        score.loc[rows["time"]] = rows["score"].to_numpy()
-        paths.append(SymbolPath(str(symbol), close.ffill().to_numpy(), score.to_numpy()))
+        paths.append(SymbolPath(str(symbol), close.ffill().to_numpy(), _on_grid(grid, rows["time"], rows["score"])))
     return grid, paths
+
+
+def scores_on_grid(frame: pd.DataFrame, grid: pd.DatetimeIndex, column: str) -> list[np.ndarray]:
+    """Another score column on an existing grid, one array per symbol in :func:`price_grid`'s order (a second
+    rule traded on the same prices without rebuilding them)."""
+    times = pd.to_datetime(frame["time"], utc=True)
+    return [_on_grid(grid, rows["time"], rows[column])
+            for _, rows in frame.assign(time=times).groupby("symbol", sort=True)]
+
+
+def _on_grid(grid: pd.DatetimeIndex, times: pd.Series, values: pd.Series) -> np.ndarray:
+    series = pd.Series(np.nan, index=grid)
+    series.loc[times] = values.to_numpy()
+    return series.to_numpy()
 
 
 def _entries(score: np.ndarray, threshold: float, horizon: int) -> list[int]:

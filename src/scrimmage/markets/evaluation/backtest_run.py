@@ -16,6 +16,7 @@ from scrimmage.markets.evaluation.backtest import (
     buy_and_hold,
     every_horizon,
     price_grid,
+    scores_on_grid,
     signal_strategy,
 )
 from scrimmage.markets.evaluation.thresholds import best_f1_threshold
@@ -90,7 +91,7 @@ def backtest(target: str | Path, workdir: str | Path | None = None, fee: float =
     vol_threshold = best_f1_threshold(val["vol_24h"].to_numpy(float), val["y"].to_numpy())
 
     grid, paths = price_grid(test, horizon)
-    vol_scores = [path.score for path in price_grid(test.assign(score=test["vol_24h"]), horizon)[1]]
+    vol_scores = scores_on_grid(test, grid, "vol_24h")  # the volatility rule trades the same prices
     strategies = [
         signal_strategy("model", paths, threshold, horizon, fee),
         buy_and_hold("buy & hold basket", paths, fee),
