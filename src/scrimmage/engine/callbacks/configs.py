@@ -311,6 +311,11 @@ class TargetNetworkConfig(Component):
             raise ValueError("callback target_network takes every_n_steps (hard copy) or tau (Polyak), not both")
         return self
 
+    def check_config(self, config: RunConfig) -> None:
+        if config.loop.name != "supervised":
+            raise ValueError(f"callback target_network runs on the supervised loop; loop {config.loop.name} trains no "
+                             "target network: remove the callback (one-step data need none) or use loop: supervised")
+
     def check_task(self, task: Task) -> None:
         from scrimmage.engine.callbacks.target_network import TargetNetworked
 
