@@ -3,6 +3,10 @@
 Rows come from the task rows alone (results, swept values, histories are stored in the queue's
 database), so ``campaign results`` works on any machine that reaches the queue, whether or not
 it can see the workers' run folders.
+
+A vectorized ensemble task (``ensemble: vectorize``) gives one row per member: its seed, best
+metric and epoch, stop epoch, status (``done`` or ``failed``) and last validation metrics, from the
+``members`` section of the task's result.
 """
 
 from __future__ import annotations
@@ -21,22 +25,47 @@ def _num(value: Any) -> Any:
 
 
 def result_rows(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    swept_keys = list(dict.fromkeys(k for t in tasks if t["state"] == "done" for k in (t["swept"] or {}) if k != "seed"))
+    swept_keys = list(dict.fromkeys(k for t in tasks if t["state"] == "done" for k in (t["swept"] or {})
+                                    if k not in ("seed", "seeds")))
     rows = []
     for t in tasks:
         if t["state"] != "done":
             continue
         result = t["result"] or {}
+        members = result.get("members")
+        if isinstance(members, dict) and members.get("meta"):
+            rows += member_rows(t, members, swept_keys)
+            continue
         best = result.get("best") or {}
         row: dict[str, Any] = {"task": t["id"], "phase": t["phase"], "label": t["label"]}
         row.update({k: _cell((t["swept"] or {}).get(k)) for k in swept_keys})
-        row.update({"seed": t["seed"], "metric": best.get("metric"), "best": _num(best.get("value")),
+        row.update({"seed": t["seed"], "member": None, "status": "done", "metric": best.get("metric"), "best": _num(best.get("value")),
                     "best_epoch": best.get("epoch"), "epochs": result.get("epochs_completed"),
                     "stop_reason": result.get("stop_reason"), "wall_s": round(float(t["wall_seconds"] or 0), 2),
                     "worker": (t["worker"] or {}).get("worker_id"), "host": (t["worker"] or {}).get("host"),
                     "threads": (t["worker"] or {}).get("threads"), "attempts": t["attempt"], "run_id": t["run_id"]})
         row.update({f"val/{k}": _num(v) for k, v in sorted((result.get("val") or {}).items()) if isinstance(v, (int, float))})
         row.update({f"test/{k}": _num(v) for k, v in sorted((result.get("test") or {}).items()) if isinstance(v, (int, float))})
+        rows.append(row)
+    return rows
+
+
+def member_rows(t: dict[str, Any], members: dict[str, Any], swept_keys: list[str]) -> list[dict[str, Any]]:
+    """One row per member of a vectorized ensemble task (its own seed, best metric, best epoch and status)."""
+    result = t["result"] or {}
+    rows = []
+    for name, meta in zip(members.get("names") or [], members.get("meta") or [], strict=False):
+        row: dict[str, Any] = {"task": t["id"], "phase": t["phase"], "label": t["label"]}
+        row.update({k: _cell((t["swept"] or {}).get(k)) for k in swept_keys})
+        row.update({"seed": meta.get("seed"), "member": name, "status": meta.get("status"), "metric": meta.get("metric"),
+                    "best": _num(meta.get("best_metric")), "best_epoch": meta.get("best_epoch"),
+                    "epochs": meta.get("stopped_epoch") or result.get("epochs_completed"),
+                    "stop_reason": meta.get("error") or ("early stopping" if meta.get("stopped_epoch") else result.get("stop_reason")),
+                    "wall_s": round(float(t["wall_seconds"] or 0), 2), "worker": (t["worker"] or {}).get("worker_id"),
+                    "host": (t["worker"] or {}).get("host"), "threads": (t["worker"] or {}).get("threads"),
+                    "attempts": t["attempt"], "run_id": t["run_id"]})
+        last = meta.get("last") or {}
+        row.update({k: _num(v) for k, v in sorted(last.items()) if k.startswith("val/") and isinstance(v, (int, float))})
         rows.append(row)
     return rows
 
@@ -63,7 +92,7 @@ def write_plots(tasks: list[dict[str, Any]], rows: list[dict[str, Any]], folder:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     reserved = {"task", "phase", "label", "seed", "metric", "best", "best_epoch", "epochs", "stop_reason", "wall_s",
-                "worker", "host", "threads", "attempts", "run_id", "base_task", "base_label"}
+                "worker", "host", "threads", "attempts", "run_id", "base_task", "base_label", "member", "status", "member_of"}
     swept = [k for k in dict.fromkeys(k for r in rows for k in r) if k not in reserved and not k.startswith(("val/", "test/"))]
     for key in [*swept, "seed"]:
         points = [(r.get(key), r["best"]) for r in rows if r.get(key) is not None and r["best"] is not None]

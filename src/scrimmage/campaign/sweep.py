@@ -7,6 +7,11 @@ trains the best of their tasks' configs with its own overrides and seeds. Every 
 config is validated here, at submit time, so a typo fails in seconds with the phase, the task and
 the key named, never hours later on a worker. A waiting phase's configs are validated against
 every config its bases may pick.
+
+``ensemble: vectorize`` turns the seeds of each config of a phase into one task that trains them
+together (``loop: {name: ensemble, seeds: [...]}``); its result lists every member, so
+``campaign results`` still gives one row per seed, and one member can be retried on its own as a
+sequential task (:func:`member_retry`).
 """
 
 from __future__ import annotations
@@ -50,7 +55,7 @@ class PhaseSpec(BaseModel):
     grid: dict[str, list[Any]] = Field(default_factory=dict, description="Cartesian product of values per dotted key.")
     seeds: list[int] | None = Field(None, description="trainer.seed values; one task per seed (default: the recipe's seed).")
     ensemble: Literal["sequential", "vectorize"] = Field("sequential", description="How seeds train: one task each "
-                                                           "(sequential) or stacked in one task (vectorize, not available yet).")
+                                                           "(sequential) or stacked in one task per config (vectorize: loop ensemble).")
     base: BaseSpec | None = Field(None, description="Wait for these phases and train their best config.")
     max_attempts: int = Field(3, ge=1, le=100, description="Attempts per task before it fails (a crash or a lost worker uses one).")
 
@@ -207,9 +212,12 @@ def expand(spec: SweepSpec, sweep_file: str | Path, *, known_phases: dict[str, l
         if phase.name in seen or phase.name in (known_phases or {}):
             raise ConfigError(f"phase '{phase.name}' appears twice in campaign '{spec.campaign}'; give each phase its own name.")
         seen.add(phase.name)
-        if phase.ensemble == "vectorize":
-            raise ArgumentError(f"phase '{phase.name}': ensemble: vectorize is not available yet (vectorized seed "
-                                "ensembles are still to be built); use ensemble: sequential, which trains one task per seed.")
+        vectorize = phase.ensemble == "vectorize"
+        if vectorize and phase.base is not None:
+            raise ConfigError(f"phase '{phase.name}': ensemble: vectorize trains a recipe's seeds together, and a base: phase "
+                              "trains the best config of earlier phases one seed per task; use ensemble: sequential here.")
+        if vectorize and not phase.seeds:
+            raise ConfigError(f"phase '{phase.name}': ensemble: vectorize needs seeds, one member each (e.g. seeds: [1, 2, 3]).")
         if phase.base is not None:
             out.tasks += _waiting_phase(phase, configs_by_phase)
             configs_by_phase[phase.name] = configs_by_phase.get(phase.name, [])
@@ -239,6 +247,10 @@ def expand(spec: SweepSpec, sweep_file: str | Path, *, known_phases: dict[str, l
             extra = {k: v for k, v in item.items() if k != "label"}
             for combo in combos:
                 values = dict(zip(grid_keys, combo))
+                if vectorize:
+                    out.tasks.append(_ensemble_task(phase, raw, str(recipe), item, extra, values))
+                    resolved.append(out.tasks[-1].config)  # type: ignore[arg-type]
+                    continue
                 for seed in seeds:
                     parts = [str(item["label"])] if "label" in item else []
                     parts += [f"{k.rsplit('.', 1)[-1]}={_value_text(v)}" for k, v in values.items()]
@@ -251,6 +263,44 @@ def expand(spec: SweepSpec, sweep_file: str | Path, *, known_phases: dict[str, l
                     resolved.append(config)
         configs_by_phase[phase.name] = resolved
     return out
+
+
+def _ensemble_task(phase: PhaseSpec, raw: dict[str, Any], recipe: str, item: dict[str, Any], extra: dict[str, Any],
+                   values: dict[str, Any]) -> TaskSpec:
+    """One task training all of ``phase.seeds`` stacked (loop ensemble), checked to be a config that loop trains."""
+    seeds = [int(s) for s in phase.seeds or []]
+    parts = [str(item["label"])] if "label" in item else []
+    parts += [f"{k.rsplit('.', 1)[-1]}={_value_text(v)}" for k, v in values.items()]
+    parts += [f"ens{len(seeds)}"]
+    label = "-".join(parts)
+    loop = {"loop": {"name": "ensemble", "seeds": seeds}}
+    config = resolve(raw, {**phase.overrides, **extra, **values, **loop}, None, phase=phase.name, label=label)
+    try:
+        run_config = validate_config(copy.deepcopy(config), source=f"phase '{phase.name}', task '{label}'", check_files=False)
+        run_config.loop.check(run_config)  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        raise ConfigError(f"phase '{phase.name}' (ensemble: vectorize), task '{label}': {exc} Or set ensemble: "
+                          "sequential for this phase.") from None
+    swept = {**extra, **values, "seeds": seeds}
+    return TaskSpec(phase.name, label, phase.priority, recipe, config, phase.overrides, swept, None, phase.max_attempts)
+
+
+def member_retry(task: dict[str, Any], seed: int) -> TaskSpec:
+    """A sequential task training one member (``seed``) of a vectorized task again, with the task's config."""
+    config = task.get("config") or {}
+    loop = config.get("loop") or {}
+    seeds = loop.get("seeds") or []
+    if loop.get("name") != "ensemble":
+        raise ArgumentError(f"task {task['id']} is not a vectorized ensemble; retry it without --member.")
+    if seed not in seeds:
+        raise ArgumentError(f"task {task['id']} has no member with seed {seed}; its seeds are {seeds}.")
+    if task["state"] not in ("done", "failed", "cancelled"):
+        raise ArgumentError(f"task {task['id']} is {task['state']}; retry a member once the task has ended.")
+    label = f"{task['label']}-member-s{seed}"
+    single = resolve(config, {"loop": {"name": "supervised"}}, seed, phase=task["phase"], label=label, check_files=False)
+    swept = {k: v for k, v in (task.get("swept") or {}).items() if k != "seeds"} | {"seed": seed, "member_of": task["id"]}
+    return TaskSpec(task["phase"], label, task["priority"], task.get("recipe"), single, task.get("overrides") or {},
+                    swept, seed, int(task.get("max_attempts") or 3))
 
 
 def _waiting_phase(phase: PhaseSpec, configs_by_phase: dict[str, list[dict[str, Any]]]) -> list[TaskSpec]:

@@ -166,24 +166,46 @@ def retry(
     ctx: typer.Context,
     campaign: str = typer.Argument(..., help="Campaign name."),
     task: int | None = typer.Option(None, "--task", metavar="ID", help="Retry only this task."),
+    member: int | None = typer.Option(None, "--member", metavar="SEED", help="With --task of a vectorized ensemble: "
+                                      "queue that member (its seed) again as a sequential single-seed task."),
     priority: int | None = typer.Option(None, "--priority", metavar="P", help="Queue them at this priority (0-100)."),
     queue: str | None = QUEUE,
     json_out: bool = JSON,
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
-    """Queue failed or cancelled tasks again as a new attempt."""
+    """Queue failed or cancelled tasks again as a new attempt (or one ensemble member as a task of its own)."""
     from scrimmage.campaign import store
     from scrimmage.campaign.db import check_priority
 
     if priority is not None:
         check_priority(priority, "--priority")
+    if member is not None and task is None:
+        raise ArgumentError("--member needs --task ID: the vectorized task whose member (seed) to train again.")
     q = _queue(ctx, queue, workdir)
-    ids = store.retry(q, campaign, task, priority)
+    if member is not None:
+        ids = _retry_member(q, campaign, int(task), member, priority)  # type: ignore[arg-type]
+    else:
+        ids = store.retry(q, campaign, task, priority)
     out = err_console if json_out else console
     out.print(f"campaign {campaign}: {len(ids)} task(s) queued again" + (f": {', '.join(map(str, ids))}" if ids else
               " (none was failed or cancelled)"), markup=False, highlight=False)
     if json_out:
         emit_json({"campaign": campaign, "retried": ids})
+
+
+def _retry_member(q: Any, campaign: str, task_id: int, seed: int, priority: int | None) -> list[int]:
+    """A new sequential task for one member of a vectorized task (the task itself stays as it is)."""
+    from scrimmage.campaign import store
+    from scrimmage.campaign.sweep import Expanded, member_retry
+
+    row = store.task(q, task_id)
+    if row["campaign"] != campaign:
+        raise ArgumentError(f"task {task_id} belongs to campaign {row['campaign']}, not {campaign}.")
+    spec = member_retry(row, seed)
+    if priority is not None:
+        spec.priority = priority
+    summary = store.submit(q, Expanded(campaign, {"retry_member": {"task": task_id, "seed": seed}}, [spec]), append=True)
+    return list(range(summary["task_ids"][0], summary["task_ids"][1] + 1)) if summary["task_ids"] else []
 
 
 @campaign_app.command("cancel")

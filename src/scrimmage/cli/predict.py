@@ -3,6 +3,10 @@
 The options after the target select what to predict and belong to the dataset's predictor
 (e.g. ``nfl-pregame``: ``--season 2019 --week 10`` or ``--games fixtures.csv``); the core passes
 them through by name, so this command names no dataset.
+
+An ensemble run (``loop: ensemble``) predicts the members' mean; its predictor adds each row's
+spread across members and an ``agreement`` share, and ``--agreement A`` keeps only the rows where
+at least that share of members agree (see the option's help).
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ def predict(
     target: str = typer.Argument(..., help="Run id (uses the checkpoint its report scored) or a .ckpt file."),
     json_out: bool = typer.Option(False, "--json", help="Print the predictions as one JSON object on the last stdout line."),
     wide: bool = typer.Option(False, "--wide", help="Show every column of the predictions table, however wide."),
+    agreement: float | None = typer.Option(
+        None, "--agreement", metavar="A", min=0.0, max=1.0,
+        help="Ensemble runs only: keep the rows whose agreement is at least A (0-1). Agreement is the share of "
+             "members that side with the ensemble's mean (nfl-pregame: pick the same winner as the mean margin), "
+             "so --agreement 0.8 keeps games where at least 80% of the members pick the same winner."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Predict with a trained model. Selection options depend on the dataset (see `scrimmage list predictors`)."""
@@ -54,13 +63,26 @@ def predict(
     root = workdir_from(ctx, workdir)
     loaded = load_model(target, root)
     rows = loaded.predict(root, **query)
+    if agreement is not None:
+        rows = keep_agreeing(rows, agreement, loaded)
     payload: dict[str, Any] = {"run_id": loaded.run_id, "checkpoint": str(loaded.path), "epoch": loaded.epoch,
-                               "run_status": loaded.run_status, "predictions": rows}
+                               "run_status": loaded.run_status, "members": loaded.members, "agreement": agreement,
+                               "predictions": rows}
     out = err_console if json_out else console
     out.print(model_line(loaded), markup=False, highlight=False, soft_wrap=True)  # a path is never split
     _print_rows(out, rows, f"{len(rows)} predictions from {loaded.run_id or loaded.path}", wide=wide)
     if json_out:
         emit_json(payload)
+
+
+def keep_agreeing(rows: list[dict[str, Any]], share: float, loaded: Any) -> list[dict[str, Any]]:
+    """The rows whose members agree at least ``share`` (the predictor's ``agreement`` column)."""
+    if not loaded.members:
+        raise ArgumentError(f"--agreement filters an ensemble's predictions, and {loaded.path} is a single model; "
+                            "train an ensemble (loop: {name: ensemble, seeds: [...]}) or drop --agreement.")
+    if rows and "agreement" not in rows[0]:
+        raise ArgumentError(f"the {loaded.config.data.name} predictor gives no agreement column; drop --agreement.")
+    return [row for row in rows if row["agreement"] >= share - 1e-9]
 
 
 def predictor_help() -> str:
@@ -74,6 +96,8 @@ def predictor_help() -> str:
 def model_line(loaded: Any) -> str:
     """Which weights answer: the checkpoint, its epoch, and a warning when the run has not finished."""
     line = f"model: {loaded.path} (epoch {loaded.epoch if loaded.epoch is not None else '?'})"
+    if loaded.members:
+        line += f"; ensemble of {len(loaded.members)} members, predictions are their mean"
     if loaded.run_status and loaded.run_status != "finished":
         line += (f"; run {loaded.run_id} is {loaded.run_status}, not finished: these are the weights of its last "
                  "checkpoint, not a finished run's")

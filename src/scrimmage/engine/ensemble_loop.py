@@ -36,7 +36,7 @@ from torch import Tensor, nn
 from scrimmage.config.schema import RunConfig
 from scrimmage.data.datamodule import DataBundle, EpochOrder
 from scrimmage.engine.callbacks.early_stopping import is_improvement
-from scrimmage.engine.events import Context, Dispatcher, Event, LoopState
+from scrimmage.engine.events import Callback, Context, Dispatcher, Event, LoopState
 from scrimmage.engine.session import LoopHost
 from scrimmage.engine.tasks.base import Task
 from scrimmage.errors import CheckpointError, TrainingDiverged
@@ -60,6 +60,19 @@ class _MemberView:
             return loop._stacked_out[key][self.m]
         with loop.net.use(self.m):
             return loop.model(batch, **kwargs)
+
+
+class _MembersSection(Callback):
+    """Puts the members' meta in the run's result (``result["members"]``); no hooks, no checkpointed state."""
+
+    name = "members"
+    keeps_state = False
+
+    def __init__(self, loop: EnsembleLoop):
+        self.loop = loop
+
+    def result_section(self) -> dict[str, Any]:
+        return self.loop.members()
 
 
 class EnsembleLoop:
@@ -112,6 +125,7 @@ class EnsembleLoop:
         host.ctx.set_batch_size = None
         host.state = self.state
         host.dispatch = Dispatcher([cb for cb in host.callbacks if cb.name != "early_stopping"])
+        host.callbacks.append(_MembersSection(self))  # the result's ``members`` section (campaign results read it)
         self.host = host
 
     def live(self) -> list[int]:

@@ -5,6 +5,10 @@ categorical cardinalities and vocabularies), the scaler statistics (in the model
 the data version, so nothing is re-ingested or re-built to get the model back. New examples
 come from the dataset's registered predictor (e.g. ``nfl-pregame`` builds pregame features for
 chosen games from the ingested history).
+
+An ensemble run (``loop: ensemble``; checkpoint key ``members``) loads as one model whose output is
+the members' mean, with :meth:`LoadedModel.predict_members` for each member's own predictions and
+:meth:`LoadedModel.member_model` for one member as a plain model.
 """
 
 from __future__ import annotations
@@ -42,11 +46,39 @@ class LoadedModel:
     """Epochs completed when the checkpoint was written."""
     run_status: str | None = None
     """The run's status when loaded by run id (``finished``, ``running``, ``interrupted`` ...)."""
+    members: list[str] | None = None
+    """An ensemble's member names (``seed42`` ...), None for a single model."""
+    member_meta: list[dict[str, Any]] | None = None
+    """Each member's seed, best epoch and metric, stop epoch and status, as the checkpoint holds them."""
 
     @torch.no_grad()
     def predict_tensors(self, tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
         """Raw input tensors (``x``, ``cat`` ...) → named prediction columns (real units / probabilities)."""
         return self.task.decode(self.model(tensors))
+
+    @torch.no_grad()
+    def predict_members(self, tensors: dict[str, torch.Tensor]) -> list[dict[str, np.ndarray]]:
+        """Each member's prediction columns (an ensemble; a single model gives a list of one)."""
+        stacked = _stacked_net(self.model)
+        if stacked is None:
+            return [self.predict_tensors(tensors)]
+        with stacked.use("all"):
+            outputs = self.model(tensors)
+        return [self.task.decode(out) for out in outputs]
+
+    def member_model(self, index: int) -> nn.Module:
+        """Member ``index`` of an ensemble as a plain model (the task's wrapper around an ``mlp``, weights copied)."""
+        import copy
+
+        stacked = _stacked_net(self.model)
+        if stacked is None or not 0 <= index < stacked.members:
+            raise ArgumentError(f"{self.path} has no member {index}" + (f" (it has {stacked.members})" if stacked else
+                                                                          " (it is not an ensemble)"))
+        model = copy.deepcopy(self.model)
+        name = next(n for n, m in model.named_modules() if m.__class__ is stacked.__class__)
+        parent_name, _, attr = name.rpartition(".")
+        setattr(model.get_submodule(parent_name) if parent_name else model, attr, stacked.member_module(index).eval())
+        return model.eval()
 
     def predict(self, workdir: str | Path | None = None, **query: Any) -> list[dict[str, Any]]:
         """Predictions for the examples ``query`` selects (what it may say depends on the dataset)."""
@@ -118,7 +150,16 @@ def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedM
         raise CheckpointError(f"the config inside {path} no longer validates: {exc}") from None
     spec = InputSpec.from_dict(state["spec"])
     task = config.task.build(spec)
-    model = task.build_model(config.model.build(spec, task.n_outputs()), None)
+    members = _members(state.get("members"), path)
+    if members is not None:
+        from scrimmage.models.vectorized import VectorizedMLP
+
+        m = config.model
+        net: nn.Module = VectorizedMLP(spec, task.n_outputs(), len(members[0]), m.hidden, m.dropout, m.activation,  # type: ignore[attr-defined]
+                                       m.embedding_dim)  # type: ignore[attr-defined]
+    else:
+        net = config.model.build(spec, task.n_outputs())
+    model = task.build_model(net, None)
     try:
         model.load_state_dict(state["model"])
     except RuntimeError as exc:
@@ -136,4 +177,24 @@ def load_model(target: str | Path, workdir: str | Path | None = None) -> LoadedM
     status = run_status(path.parent.parent).get("status") if run_id else None
     position = (state.get("loop") or {}).get("position") if state.get("format") == 3 else state.get("loop")
     epoch = int(position["epoch"]) if isinstance(position, dict) and "epoch" in position else None
-    return LoadedModel(path, config, task, spec, model, str(state.get("data_version", "unknown")), run_id, epoch, status)
+    return LoadedModel(path, config, task, spec, model, str(state.get("data_version", "unknown")), run_id, epoch, status,
+                       members[0] if members else None, members[1] if members else None)
+
+
+def _members(entry: Any, path: Path) -> tuple[list[str], list[dict[str, Any]]] | None:
+    """An ensemble checkpoint's member names and meta (None for a single model), checked to pair up."""
+    if entry is None:
+        return None
+    names = entry.get("names") if isinstance(entry, dict) else None
+    meta = entry.get("meta") if isinstance(entry, dict) else None
+    if not (isinstance(names, list) and isinstance(meta, list) and names and len(names) == len(meta)
+            and all(isinstance(n, str) for n in names) and all(isinstance(m, dict) for m in meta)):
+        raise CheckpointError(f"{path} has a damaged members entry (it needs names and meta lists of the same, non-zero "
+                              "length); load another checkpoint of the run, or retrain it.")
+    return names, meta
+
+
+def _stacked_net(model: nn.Module) -> Any:
+    from scrimmage.models.vectorized import VectorizedMLP
+
+    return next((m for m in model.modules() if isinstance(m, VectorizedMLP)), None)

@@ -156,7 +156,7 @@ class VectorizedMLP(nn.Module):
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.baddbmm(bias, h, weight)
             if i < last:
-                h = F.dropout(act(h), self.dropout, self.training)
+                h = _dropout(act(h), self.dropout, self.training)
         return h
 
     def _forward_one(self, batch: dict[str, Tensor], m: int) -> Tensor:
@@ -166,15 +166,23 @@ class VectorizedMLP(nn.Module):
         for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
             h = torch.addmm(bias[m], h, weight[m])
             if i < last:
-                h = F.dropout(act(h), self.dropout, self.training)
+                h = _dropout(act(h), self.dropout, self.training)
         return h
+
+
+def _dropout(h: Tensor, p: float, training: bool) -> Tensor:
+    """Inverted dropout with a mask from ``uniform_``: on the CPU ``bernoulli_`` (what ``F.dropout`` draws with)
+    takes 13 ms for a [20, 256, 128] mask where ``uniform_`` takes 4.8 ms, and it was half of a training step."""
+    if not training or p == 0.0:
+        return h
+    return h * torch.rand_like(h).ge_(p).mul_(1.0 / (1.0 - p))
 
 
 def _linears(mlp: MLP) -> list[nn.Linear]:
     return [layer for layer in mlp.net if isinstance(layer, nn.Linear)]
 
 
-def _measure(members: int = 20, steps: int = 200) -> dict[str, float]:
+def _measure(members: int = 20, steps: int = 200, dropout: float = 0.4) -> dict[str, float]:
     """Milliseconds per training step: batched matmul, torch.func vmap, and separate modules."""
     from torch.func import functional_call, stack_module_state, vmap
 
@@ -184,7 +192,7 @@ def _measure(members: int = 20, steps: int = 200) -> dict[str, float]:
     seeds = list(range(members))
     out: dict[str, float] = {}
 
-    stacked = VectorizedMLP.from_seeds(spec, 3, seeds, [128, 64], 0.4, "gelu", 4).train()
+    stacked = VectorizedMLP.from_seeds(spec, 3, seeds, [128, 64], dropout, "gelu", 4).train()
     stacked.mode = "stacked"
     opt = torch.optim.AdamW(stacked.parameters(), lr=3e-4)
 
@@ -194,11 +202,11 @@ def _measure(members: int = 20, steps: int = 200) -> dict[str, float]:
         opt.step()
         opt.zero_grad()
 
-    modules = [MLP(spec, 3, [128, 64], 0.4, "gelu", 4).train() for _ in seeds]
+    modules = [MLP(spec, 3, [128, 64], dropout, "gelu", 4).train() for _ in seeds]
     params, buffers = stack_module_state(modules)
     leaves = [nn.Parameter(p) for p in params.values()]
     params = dict(zip(params, leaves, strict=True))
-    base = MLP(spec, 3, [128, 64], 0.4, "gelu", 4).to("meta")
+    base = MLP(spec, 3, [128, 64], dropout, "gelu", 4).to("meta")
     vopt = torch.optim.AdamW(leaves, lr=3e-4)
 
     def one(p: dict[str, Tensor], b: dict[str, Tensor], x: Tensor, cat: Tensor) -> Tensor:
@@ -231,4 +239,4 @@ def _measure(members: int = 20, steps: int = 200) -> dict[str, float]:
 
 
 if __name__ == "__main__":  # the measurement quoted in the module docstring
-    sys.stdout.write(f"{_measure()}\n")
+    sys.stdout.write(f"dropout 0.4: {_measure()}; dropout 0: {_measure(dropout=0.0)}\n")

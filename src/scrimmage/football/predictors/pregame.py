@@ -28,6 +28,10 @@ Each row: ``game_id, season, week, home, away, home_points, away_points, margin,
 home_win_prob`` (Normal cdf of margin / 13.5), then the actual ``home_score, away_score`` for a
 game already played and ``spread_home, total_line`` (closing line, home-negative) when the
 games carry betting lines (``data.lines`` or lines joined at ingest).
+
+An ensemble checkpoint (``loop: ensemble``) predicts the members' mean, and each row adds
+``margin_spread`` (the standard deviation of the members' margins) and ``agreement`` (the share
+of members that pick the same winner as the mean margin does: 1.0 when all agree, 0.5 at worst).
 """
 
 from __future__ import annotations
@@ -316,8 +320,14 @@ def _predict_rows(loaded: LoadedModel, rows: pd.DataFrame, vocabulary: list[str]
         bad = [c for c in loaded.spec.feature_names if not np.isfinite(rows[c].to_numpy(np.float64)).all()]
         raise DataError(f"pregame features contain NaN/inf in columns {bad}; rebuild the tables with `scrimmage data nfl --force`.")
     cat = np.stack([rows["home_team"].map(index_of).to_numpy(np.int64), rows["away_team"].map(index_of).to_numpy(np.int64)], axis=1)
-    out = loaded.predict_tensors({"x": torch.from_numpy(x), "cat": torch.from_numpy(cat)})
+    tensors = {"x": torch.from_numpy(x), "cat": torch.from_numpy(cat)}
+    out = loaded.predict_tensors(tensors)
     home, away, margin = (np.asarray(out[f"{t}_pred"], dtype=np.float64) for t in TARGETS)
+    spread = agreement = None
+    if loaded.members:
+        margins = np.stack([np.asarray(m["margin_pred"], dtype=np.float64) for m in loaded.predict_members(tensors)])
+        spread = margins.std(axis=0)
+        agreement = (np.sign(margins) == np.sign(margin)[None, :]).mean(axis=0)
     prob = normal_cdf(margin / MARGIN_SIGMA)
     lines = [c for c in LINE_COLUMNS if c in rows.columns and rows[c].notna().any()]
 
@@ -329,6 +339,9 @@ def _predict_rows(loaded: LoadedModel, rows: pd.DataFrame, vocabulary: list[str]
             "home_points": float(home[i]), "away_points": float(away[i]), "margin": float(margin[i]),
             "home_win_prob": float(prob[i]),
         }
+        if spread is not None and agreement is not None:
+            item["margin_spread"] = float(spread[i])
+            item["agreement"] = float(agreement[i])
         if played:
             item["home_score"] = _score(row.home_score)
             item["away_score"] = _score(row.away_score)
