@@ -1,9 +1,9 @@
-"""One league's store of validated tables, shared by the NFL and the college ingest.
+"""A folder of validated Parquet tables with a manifest: the store every ingest writes and datasets read.
 
-``<workdir>/data/<league>`` holds ``games``, ``drives`` and ``plays`` as Parquet and
-``manifest.json``, written last: what produced the tables (the league's fingerprint: parser
-version, source, lines file identity ...), the ingest's summary, and each table's byte size and
-sha256. :class:`TableStore` is the mechanics every league shares:
+``<workdir>/data/<source>`` holds the source's tables (a league's ``games``, ``drives``, ``plays``;
+the markets' ``bars``, ``symbols``) as Parquet and ``manifest.json``, written last: what produced the
+tables (the source's fingerprint: parser version, source, lines file identity ...), the ingest's
+summary, and each table's byte size and sha256. :class:`TableStore` is the mechanics every source shares:
 
 * **writes are all-or-nothing** (:meth:`TableStore.write`): every table goes to a temporary file
   beside the store, the old manifest is removed (a stale one must not vouch for new files), the
@@ -15,8 +15,9 @@ sha256. :class:`TableStore` is the mechanics every league shares:
   :meth:`TableStore.read_table` compares the size and turns pyarrow's errors into the same
   "damaged" :class:`~scrimmage.errors.DataError`, which names the league's rebuild command.
 
-What differs by league (the fingerprint's keys, the rebuild command, which tables a store may
-keep from before) is passed in; the league's ingest keeps its own policy of when to rebuild.
+What differs by source (the table names, the fingerprint's and summary's required keys, the rebuild
+command, which tables a store may keep from before) is passed in; each ingest keeps its own policy of
+when to rebuild.
 """
 
 from __future__ import annotations
@@ -31,13 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrimmage.errors import DataError
-from scrimmage.football.common.tables import MANIFEST, TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Summary keys every manifest records (a league may record more).
-SUMMARY_KEYS = ("games", "drives", "plays", "rules", "seconds", "paths")
+MANIFEST = "manifest.json"
 
 
 def sha256_file(path: Path) -> str:
@@ -46,17 +45,20 @@ def sha256_file(path: Path) -> str:
 
 
 class TableStore:
-    """The tables and manifest of one league under ``out`` (see the module docstring)."""
+    """The tables and manifest of one source under ``out`` (see the module docstring)."""
 
     def __init__(self, out: Path, label: str, rebuild_command: Callable[[dict[str, Any] | None], str],
-                 fingerprint_keys: tuple[str, ...] = ("parser_version",), tables: tuple[str, ...] = TABLES):
-        """``label``: the league as messages name it (``NFL``); ``rebuild_command(fingerprint)``: the
-        ```scrimmage data ... --force``` that rebuilds the store from what its manifest recorded."""
+                 fingerprint_keys: tuple[str, ...] = ("parser_version",), *, tables: tuple[str, ...],
+                 summary_keys: tuple[str, ...] = ()):
+        """``label``: the source as messages name it (``NFL``); ``rebuild_command(fingerprint)``: the
+        ```scrimmage data ... --force``` that rebuilds the store from what its manifest recorded;
+        ``summary_keys``: what every manifest's ingest summary must hold."""
         self.out = Path(out)
         self.label = label
         self.rebuild_command = rebuild_command
         self.fingerprint_keys = fingerprint_keys
         self.tables = tables
+        self.summary_keys = summary_keys
 
     @property
     def manifest_path(self) -> Path:
@@ -93,7 +95,7 @@ class TableStore:
         fp = manifest["fingerprint"]
         missing = [k for k in ("summary", "tables") if not isinstance(manifest.get(k), dict)]
         if not missing:
-            missing += [f"summary.{k}" for k in SUMMARY_KEYS if k not in manifest["summary"]]
+            missing += [f"summary.{k}" for k in self.summary_keys if k not in manifest["summary"]]
             for name in self.tables:
                 rec = manifest["tables"].get(name)
                 if not isinstance(rec, dict) or not isinstance(rec.get("bytes"), int) or not isinstance(rec.get("sha256"), str):

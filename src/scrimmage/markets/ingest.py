@@ -193,7 +193,7 @@ def load_tables(workdir: Path, source_dir: Path | None = None) -> tuple[Any, Any
     if manifest["fingerprint"].get("parser_version") != PARSER_VERSION:
         raise DataError(f"the market tables in {out} were built by parser version "
                         f"{manifest['fingerprint'].get('parser_version')} (this scrimmage reads {PARSER_VERSION}); "
-                        f"rebuild them with {store.rebuild_command(manifest)}")
+                        f"rebuild them with {store.rebuild_command(manifest['fingerprint'])}")
     store.verify(out, manifest)
     return store.read_table(out, "bars", manifest), store.read_table(out, "symbols", manifest), manifest
 

@@ -12,12 +12,12 @@ ingest reports with the file's name and the rule (:mod:`.rules`).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from scrimmage.data.store import sha256_file
 from scrimmage.errors import DataError
 from scrimmage.markets.rules import COLUMNS, HOUR
 
@@ -69,11 +69,6 @@ def file_symbol(path: Path) -> str:
             name = name[: -len(suffix)]
             break
     return name.split("_")[0].split(".")[0].upper() or name.upper()
-
-
-def sha256_file(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def fingerprint(files: list[Path]) -> dict[str, dict[str, object]]:
