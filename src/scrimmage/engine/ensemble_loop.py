@@ -200,10 +200,11 @@ class EnsembleLoop:
             if not all(finite):  # a member diverged: it freezes, marked failed; the others go on
                 for m, loss, ok in zip(live, losses, finite, strict=True):
                     if not ok:
-                        self._fail(m, f"training loss {float(loss)} in epoch {state.epoch + 1}")
+                        self._fail(m, f"training loss {float(loss.detach())} in epoch {state.epoch + 1}")
                 losses = [loss for loss, ok in zip(losses, finite, strict=True) if ok]
                 values = values[torch.tensor(finite)]
                 live = self.live()
+                self._check_all_failed()
                 if not live:
                     break
             total = torch.stack(losses).sum()  # members share no parameter: each gets exactly its own gradient
@@ -251,6 +252,13 @@ class EnsembleLoop:
             for t, old in zip(tensors, saved, strict=True):
                 t.detach()[keep] = old
 
+    def _check_all_failed(self) -> None:
+        """The run diverged when every member failed (members that stopped early end it normally)."""
+        if all(status == "failed" for status in self.status):
+            reasons = "; ".join(f"seed{seed}: {error}" for seed, error in zip(self.seeds, self.errors, strict=True))
+            raise TrainingDiverged(f"every member of the ensemble failed ({reasons}). Lower optim.lr (now "
+                                   f"{self.config.optim.lr:g}) or set trainer.grad_clip; checkpoints so far are kept.")
+
     def _fail(self, m: int, reason: str) -> None:
         self.status[m] = "failed"
         self.errors[m] = reason
@@ -289,10 +297,7 @@ class EnsembleLoop:
                 if self.bad_epochs[m] >= self.patience:
                     self.status[m] = "done"
                     self.stopped_epoch[m] = epoch
-        if trained and all(self.status[m] == "failed" for m in trained) and not self.live():
-            raise TrainingDiverged(f"every member of the ensemble failed by epoch {epoch} "
-                                   f"({'; '.join(f'seed{self.seeds[m]}: {self.errors[m]}' for m in trained)}). Lower "
-                                   f"optim.lr (now {config.optim.lr:g}) or set trainer.grad_clip; checkpoints so far are kept.")
+        self._check_all_failed()
         metrics = {"epoch": float(epoch), "lr": float(self.optimizer.param_groups[0]["lr"])}
         keys = dict.fromkeys(k for row in rows for k in row)
         for key in keys:

@@ -7,12 +7,23 @@ member axis ``M``. Linear layers are ``torch.baddbmm(bias [M, 1, out], x [M, B, 
 (CORL's ``VectorizedLinear``), embedding tables are ``[M, cardinality, dim]`` gathered per member,
 and dropout is elementwise, so every member draws its own mask.
 
-Measured here (CPU, ``torch.set_num_threads(1)``, 20 members of the nfl-pregame mlp: 40 features,
-two teams embedded in 4, hidden [128, 64], 3 outputs, batch 256; forward + backward + AdamW step,
-``python -m scrimmage.models.vectorized``): batched matmul 1.63 ms per step, ``torch.func``
-``stack_module_state`` + ``functional_call`` under ``vmap`` 2.64 ms per step, 20 separate modules
-7.68 ms. The batched-matmul layer is kept: vmap re-dispatches every op through its batching rules
-and cannot fuse the bias into the product. It is hand-written because torch has no stacked linear layer.
+Measured here (2-core CPU shared with other jobs, ``torch.set_num_threads(1)``, 20 members of the
+nfl-pregame mlp: 40 features, two teams embedded in 4, hidden [128, 64], 3 outputs, batch 256;
+forward + backward + AdamW step; ``python -m scrimmage.models.vectorized``), ms per step, two runs:
+
+==================  =====================  =====================
+                    dropout 0.4            dropout 0
+==================  =====================  =====================
+batched matmul      14.5, 25.3             9.6, 7.6
+torch.func vmap     27.3, 44.8             9.5, 12.3
+20 separate mlps    62.3, 42.4             41.2, 36.5
+==================  =====================  =====================
+
+Without dropout the two stacked forms cost the same; with dropout vmap (``randomness="different"``)
+draws each mask with ``bernoulli_``, which was half of the step, where this module draws it with
+``uniform_`` (2.7x cheaper on the CPU). So the batched-matmul layer is kept; it also keeps a plain
+``state_dict`` (no functional-call plumbing) and runs one member alone cheaply. It is hand-written
+because torch has no stacked linear layer.
 
 Modes (``forward`` reads ``self.mode``, set with :meth:`VectorizedMLP.use`):
 
