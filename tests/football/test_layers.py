@@ -16,6 +16,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("cfb",),  # college ingest (reuses the NFL's parse helpers and quality-rule types)
     ("ratings",),  # Elo, power ratings, form, baselines, metrics
     ("datasets",),  # one module per registered dataset (schema) beside its builder
+    ("betting",),  # betting decisions: the nfl-betting dataset on walk-forward pregame predictions, payoffs, statistics
     ("hierarchical",),  # the model family: model, losses, task, calibration
     ("simulate",),  # rules, engine, samplers (empirical, neural), the Python API
     ("reports", "predictors"),
