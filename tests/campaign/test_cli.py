@@ -100,8 +100,8 @@ def test_misuse_writes_nothing(tmp_path, queue_url, sweep_file):
     prio = write_sweep(tmp_path / "prio.yaml", "demo", [{"name": "q", "priority": 500, "recipe": str(tmp_path / "toy.yaml")}])
     fails(wd, ["campaign", "submit", str(prio), "--queue", queue_url], "priority: must be a whole number from 0 to 100")
     vec = write_sweep(tmp_path / "vec.yaml", "demo", [
-        {"name": "q", "recipe": str(tmp_path / "toy.yaml"), "seeds": [1, 2], "ensemble": "vectorize"}])
-    fails(wd, ["campaign", "submit", str(vec), "--queue", queue_url], "ensemble: vectorize is not available yet")
+        {"name": "q", "recipe": str(tmp_path / "toy.yaml"), "ensemble": "vectorize"}])
+    fails(wd, ["campaign", "submit", str(vec), "--queue", queue_url], "phase 'q': ensemble: vectorize needs seeds")
     fails(wd, ["campaign", "submit", str(tmp_path / "nope.yaml"), "--queue", queue_url], "nope.yaml: not found")
     assert not wd.exists(), "a rejected sweep must not even start the embedded server"
     fails(wd, ["campaign", "submit", str(sweep_file), "--queue", "postgresql://postgres@127.0.0.1:1/nothing"],

@@ -7,7 +7,7 @@ import pytest
 
 import tests.campaign.plugin  # noqa: F401  (registers campaign-toy)
 from scrimmage.campaign.sweep import expand, load_sweep, metric_value
-from scrimmage.errors import ArgumentError, ConfigError
+from scrimmage.errors import ConfigError
 from tests.campaign.conftest import write_recipe, write_sweep
 
 
@@ -69,11 +69,6 @@ def test_a_waiting_phase_is_validated_against_every_base_config(tmp_path):
 def test_mistakes_are_named(tmp_path, phases, message):
     with pytest.raises(ConfigError, match=message):
         sweep(tmp_path, phases)
-
-
-def test_vectorized_ensembles_are_refused_until_they_exist(tmp_path):
-    with pytest.raises(ArgumentError, match="ensemble: vectorize is not available yet"):
-        sweep(tmp_path, [{"name": "q", "recipe": "TOY", "seeds": [1, 2], "ensemble": "vectorize"}])
 
 
 def test_a_bad_campaign_name_and_an_unknown_top_level_key(tmp_path):
