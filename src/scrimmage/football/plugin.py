@@ -15,6 +15,7 @@ def register() -> None:
     import scrimmage.football.datasets.nfl_playcall
     import scrimmage.football.datasets.nfl_pregame
     import scrimmage.football.hierarchical.configs
+    import scrimmage.football.reports.betting_configs
     import scrimmage.football.reports.configs  # noqa: F401
     from scrimmage.config.registry import COMMANDS, PREDICTORS
 

@@ -6,11 +6,11 @@ Light: pydantic only; ``build(workdir)`` imports the builder (:mod:`.dataset`: p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 
-from scrimmage.config.registry import DATASETS, REPORTS, Component
+from scrimmage.config.registry import DATASETS
 from scrimmage.config.types import FiniteFloat, NonNegativeInt, PositiveInt
 from scrimmage.football.common.splits import NFLGames
 
@@ -70,24 +70,3 @@ class BettingDataConfig(NFLGames):
 
         return build_nfl_betting(self, workdir)
 
-
-@REPORTS.register
-class BettingReport(Component):
-    """Test-season betting record of the CQL policy beside random, Kelly, logistic and agreeing-ensemble bets, with intervals"""
-
-    name: Literal["nfl-betting"] = "nfl-betting"
-    ensemble_runs: list[str] = Field([], description="Run ids or .ckpt files of other CQL runs on the same data (e.g. other seeds): with this run, the ensemble that bets where its members agree.")
-    agreement_share: FiniteFloat = Field(0.2, gt=0, le=1, description="Share of the validation bets with the least member disagreement that sets the ensemble's threshold.")
-    bootstrap: PositiveInt = Field(2000, description="Bootstrap resamples of the test games for every interval.")
-    seed: NonNegativeInt = Field(0, description="Seed of the random strategy and the bootstrap.")
-
-    def check_config(self, config: Any) -> None:
-        if config.data.name != "nfl-betting" or config.task.name != "offline-q":
-            raise ValueError(f"report nfl-betting needs data nfl-betting and task offline-q (got {config.data.name}, "
-                             f"{config.task.name}); remove it from reports")
-
-    def build(self) -> Any:
-        from scrimmage.football.reports.betting import betting_report
-
-        return lambda ctx, report: betting_report(ctx, report, self.ensemble_runs, self.agreement_share,
-                                                  self.bootstrap, self.seed)
