@@ -80,7 +80,7 @@ def betting_report(ctx: ReportContext, generic: Report, ensemble_runs: list[str]
     notes.append(f"cql: mean predicted Q of the bets {rows['cql']['q_taken']:+.3f} against a realised "
                  f"{results['cql']['roi']:+.3f} per bet (random betting returns about {(payout - 1) / 2:+.3f})")
     extras["betting"] = results
-    columns = dict(generic.columns) | COLUMNS
+    columns = COLUMNS | {k: v for k, v in generic.columns.items() if k not in COLUMNS}  # the betting table first
     return Report(f"{split} seasons, betting at {_american(payout)}", rows, columns, rank_by="roi",
                   lower_is_better=False, notes=[*generic.notes, *notes], extras={**generic.extras, **extras},
                   sections={**generic.sections, "betting": results})
