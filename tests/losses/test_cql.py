@@ -79,3 +79,27 @@ def test_cql_is_not_a_loss_for_regression():
 
     with pytest.raises(ConfigError, match="not a regression loss"):
         RegressionTask(InputSpec(2, ("a",))).setup_training(LOSSES.validate({"name": "cql"}), None)
+
+
+def test_parity_with_d3rlpy_discrete_cql_when_installed():
+    """Where d3rlpy is importable (not a dependency: e.g. ``pip install --target DIR --no-deps d3rlpy gym gymnasium
+    ...`` and ``PYTHONPATH=DIR``), its DiscreteCQL loss on a random batch equals ours with double_q (its target)."""
+    d3rlpy = pytest.importorskip("d3rlpy")
+    from d3rlpy.torch_utility import TorchMiniBatch
+
+    torch.manual_seed(0)
+    algo = d3rlpy.algos.DiscreteCQLConfig(alpha=0.7, gamma=0.9).create(device="cpu:0")
+    algo.create_impl((4,), 3)
+    impl, n = algo.impl, 16
+    obs, nxt, act = torch.randn(n, 4), torch.randn(n, 4), torch.randint(0, 3, (n, 1))
+    rew, term = torch.randn(n, 1), (torch.rand(n, 1) < 0.5).float()
+    with torch.no_grad():
+        for p in impl._modules.targ_q_funcs.parameters():  # a target that differs, so the double-Q choice matters
+            p.add_(0.3 * torch.randn_like(p))
+        batch = TorchMiniBatch(observations=obs, actions=act, rewards=rew, next_observations=nxt, next_actions=act,
+                               returns_to_go=rew, terminals=term, intervals=torch.ones(n, 1), device="cpu:0")
+        ref = impl.compute_loss(batch, impl.compute_target(batch))
+        _, parts = cql_loss(impl._q_func_forwarder.compute_expected_q(obs), act.view(-1), rew.view(-1), term.view(-1),
+                            alpha=0.7, gamma=0.9, next_q_target=impl._targ_q_func_forwarder.compute_expected_q(nxt),
+                            next_q_online=impl._q_func_forwarder.compute_expected_q(nxt))
+    assert parts.tolist() == pytest.approx([float(ref.loss), float(ref.td_loss), float(ref.conservative_loss)], abs=1e-6)

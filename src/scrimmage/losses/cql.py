@@ -10,7 +10,9 @@ For a batch of transitions ``(s, a, r, s', done)`` and Q-values ``Q(s, .)`` ``[N
 
 These are d3rlpy's ``DiscreteCQLImpl`` conventions (read from d3rlpy 2.8.1's source: huber TD error
 with beta 1, mean reductions, the double-DQN target of ``DoubleDQNImpl``), with the paper's max
-target as the default; the parity test computes a small batch by hand from that source.
+target as the default; the tests compute a small batch by hand from that source, and where d3rlpy is
+importable compare with its ``DiscreteCQLImpl.compute_loss`` directly (measured here with d3rlpy 2.8.1
+on torch 2.13: equal to the last digit with ``double_q``).
 
 Why hand-written: the objective is ten lines of tensor code; d3rlpy ships it inside its own
 trainer (its own networks, datasets and loop), which would replace the engine's loop,
