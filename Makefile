@@ -61,6 +61,7 @@ bench: install
 	$(PY) benchmarks/simulate_throughput.py
 	$(PY) benchmarks/market_models_throughput.py
 	$(PY) benchmarks/tune_pruning.py
+	$(PY) benchmarks/ensemble_vectorized.py
 
 clean:
 	rm -rf $(WORKDIR) .pytest_cache

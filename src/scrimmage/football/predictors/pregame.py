@@ -31,7 +31,7 @@ games carry betting lines (``data.lines`` or lines joined at ingest).
 
 An ensemble checkpoint (``loop: ensemble``) predicts the members' mean, and each row adds
 ``margin_spread`` (the standard deviation of the members' margins) and ``agreement`` (the share
-of members that pick the same winner as the mean margin does: 1.0 when all agree, 0.5 at worst).
+of members that pick the winner most members pick: 1.0 when all agree, 0.5 for an even split).
 """
 
 from __future__ import annotations
@@ -327,7 +327,8 @@ def _predict_rows(loaded: LoadedModel, rows: pd.DataFrame, vocabulary: list[str]
     if loaded.members:
         margins = np.stack([np.asarray(m["margin_pred"], dtype=np.float64) for m in loaded.predict_members(tensors)])
         spread = margins.std(axis=0)
-        agreement = (np.sign(margins) == np.sign(margin)[None, :]).mean(axis=0)
+        home_share = (margins > 0).mean(axis=0)
+        agreement = np.maximum(home_share, 1.0 - home_share)  # the majority's share, whichever side it takes
     prob = normal_cdf(margin / MARGIN_SIGMA)
     lines = [c for c in LINE_COLUMNS if c in rows.columns and rows[c].notna().any()]
 
