@@ -26,6 +26,8 @@ def register() -> None:
                         "--season/--week of the data, or --games FILE.csv (date, home, away) of future fixtures")
     COMMANDS.register("data nfl", "scrimmage.football.cli.nfl:nfl", "Ingest NFL play-by-play into validated Parquet tables.")
     COMMANDS.register("simulate", "scrimmage.football.cli.simulate:simulate", "Monte Carlo games: a matchup's score distribution, or real against simulated (--games test).")
+    COMMANDS.register("report betting", "scrimmage.football.cli.betting:betting_command",
+                      "A CQL betting run's test record beside random, Kelly, logistic and agreeing-ensemble bets.")
     COMMANDS.register("data cfb", "scrimmage.football.cli.cfb:cfb", "Ingest college play-by-play (CollegeFootballData.com CSVs) into the same validated tables.")
     from scrimmage.reports.hooks import FIGURES  # pictures for `scrimmage report run`
 

@@ -18,6 +18,7 @@ few seeds) plus this run, or from an ensemble run's own members (``loop: ensembl
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ import pandas as pd
 
 from scrimmage.engine.reports import ReportContext
 from scrimmage.engine.tasks.base import Report
-from scrimmage.errors import CheckpointError, ConfigError
+from scrimmage.errors import ArgumentError, CheckpointError, ConfigError
 from scrimmage.football.betting.dataset import state_features
 from scrimmage.football.betting.stats import Strategy, evaluate_strategy
 from scrimmage.football.ratings.metrics import normal_cdf
@@ -187,3 +188,26 @@ def _agreeing(members: list[tuple[str, dict[str, np.ndarray]]], rewards: np.ndar
     info = {"members": [name for name, _ in members], "threshold": threshold, "share": share,
             "corr_disagreement_loss": float(corr), "corr_p": float(p), "test_bets_all": int(bets.sum())}
     return Strategy("cql_ensemble_agree", stake, got), info
+
+
+def rescore_run(run: str, workdir: Path, ensemble_runs: list[str], agreement_share: float = 0.2, n_boot: int = 2000,
+                seed: int = 0, split: str = "test") -> Report:
+    """The ``nfl-betting`` report of a finished run (its scored checkpoint) with other runs as ensemble members,
+    without training again: the data are rebuilt from the run's config (walk-forward read from the cache)."""
+    import torch
+
+    from scrimmage.export.checkpoint import load_model
+
+    loaded = load_model(run, workdir)
+    if loaded.config.data.name != "nfl-betting" or loaded.config.task.name != "offline-q":
+        raise ArgumentError(f"{run} is a {loaded.config.task.name} run on {loaded.config.data.name}; the betting report "
+                            "scores offline-q runs on nfl-betting (e.g. recipes/nfl-cql.yaml)")
+    data = loaded.config.data.build(workdir)
+    if data.version != loaded.data_version:
+        raise CheckpointError(f"{run} was trained on data {loaded.data_version}, but its config now builds "
+                              f"{data.version} (another lines file or ingest): rescore it where it was trained")
+    task = loaded.task
+    evaluation = task.evaluate(loaded.model, data.splits[split], loaded.config.trainer.eval_batch_size, split)
+    ctx = ReportContext(config=loaded.config, data=data, split=split, evaluation=evaluation, model=loaded.model,
+                        task=task, workdir=workdir, run_dir=loaded.path.parent.parent, device=torch.device("cpu"))
+    return betting_report(ctx, task.report(data, split, evaluation), ensemble_runs, agreement_share, n_boot, seed)
