@@ -75,11 +75,14 @@ def betting_report(ctx: ReportContext, generic: Report, ensemble_runs: list[str]
         row = evaluate_strategy(strategy, seasons, break_even, n_boot, seed)
         results[strategy.name] = row
         rows[strategy.name] = {k: row[k] for k in ("bets", "win_rate", "roi", "sharpe", "max_drawdown", "p_break_even")}
+        seasons_text = ", ".join(f"{s} {r['roi']:+.1%} ({int(r['bets'])} bets)" for s, r in row["by_season"].items())
         notes.append(f"{strategy.name}: {row['verdict']}; ROI {row['roi']:+.1%} "
-                     f"[{row['roi_ci'][0]:+.1%}, {row['roi_ci'][1]:+.1%}]")
+                     f"[{row['roi_ci'][0]:+.1%}, {row['roi_ci'][1]:+.1%}]; by season {seasons_text}")
     rows["cql"]["q_taken"] = ctx.evaluation.metrics.get(f"{split}/q_taken", float("nan"))
     notes.append(f"cql: mean predicted Q of the bets {rows['cql']['q_taken']:+.3f} against a realised "
                  f"{results['cql']['roi']:+.3f} per bet (random betting returns about {(payout - 1) / 2:+.3f})")
+    notes.append(f"kelly_pregame stakes are Kelly fractions of a {KELLY_BANKROLL:.0f}-unit bankroll (not compounded); "
+                 "the other strategies stake 1 unit per bet; drawdowns are in units")
     extras["betting"] = results
     columns = COLUMNS | {k: v for k, v in generic.columns.items() if k not in COLUMNS}  # the betting table first
     return Report(f"{split} seasons, betting at {_american(payout)}", rows, columns, rank_by="roi",
