@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -11,6 +13,7 @@ from scrimmage.data.datamodule import InputSpec
 from scrimmage.data.splits import TensorSplit
 from scrimmage.engine.tasks.q_learning import OfflineQTask, policy_metrics
 from scrimmage.errors import ConfigError, DataError
+from tests.engine import synthetic  # noqa: F401  (registers the synthetic-regression dataset name the config uses)
 
 ACTIONS = ("no_bet", "home", "away")
 SPEC = InputSpec(2, tuple(f"reward_{a}" for a in ACTIONS), feature_names=("a", "b"), class_names=ACTIONS)
@@ -106,3 +109,29 @@ def test_non_terminal_data_without_next_states_is_refused():
     task = OfflineQTask(SPEC, null_action=0)
     with pytest.raises(DataError, match="next_x"):
         task.setup_training(LOSSES.validate({"name": "cql", "gamma": 0.9}), split(4, done=0.0))
+
+
+def test_bootstrapped_run_keeps_its_target_network_in_the_checkpoint(tmp_path):
+    """gamma > 0 with non-terminal transitions through engine.run: the target_network callback feeds the TD targets
+    and its weights ride in the checkpoint's callbacks entry; the same run without it is refused."""
+    from scrimmage.config import load_config
+    from scrimmage.data.datamodule import DataBundle
+    from scrimmage.engine import run
+
+    g = torch.Generator().manual_seed(3)
+    splits = {}
+    for name, n in (("train", 64), ("val", 32), ("test", 32)):
+        data = split(n, done=0.0, next_x=True)
+        done = (torch.rand(n, generator=g) < 0.5).float()
+        splits[name] = TensorSplit({**data.tensors, "done": done})
+    bundle = DataBundle(splits=splits, spec=SPEC, info={"dataset_version": "synthetic-mdp"})
+    overrides = ["data.name=synthetic-regression", "task.name=offline-q", "loss.name=cql", "loss.gamma=0.9", "model.name=mlp",
+                 "model.hidden=[8]", "trainer.epochs=2", "trainer.batch_size=16", "tracking.enabled=false",
+                 "monitor.metric=val/roi", "monitor.mode=max"]
+    with_target = load_config(None, [*overrides, "callbacks=[{name: target_network, every_n_steps: 3}]"])
+    result = run(with_target, workdir=tmp_path, data=bundle, progress=False)
+    saved = torch.load(Path(result.run_dir) / "checkpoints" / "last.ckpt", weights_only=False)
+    entry = saved["callbacks"]["target_network"]
+    assert entry["updates"] == 8 // 3 and set(entry["weights"]) == set(saved["model"])  # 8 steps, a copy every 3
+    with pytest.raises(ConfigError, match="target_network"):
+        run(load_config(None, overrides), workdir=tmp_path, data=bundle, progress=False)
