@@ -133,5 +133,6 @@ def test_bootstrapped_run_keeps_its_target_network_in_the_checkpoint(tmp_path):
     saved = torch.load(Path(result.run_dir) / "checkpoints" / "last.ckpt", weights_only=False)
     entry = saved["callbacks"]["target_network"]
     assert entry["updates"] == 8 // 3 and set(entry["weights"]) == set(saved["model"])  # 8 steps, a copy every 3
+    assert all(torch.isfinite(torch.tensor(result.val[k])) for k in ("loss", "td_loss", "conservative")), result.val
     with pytest.raises(ConfigError, match="target_network"):
         run(load_config(None, overrides), workdir=tmp_path, data=bundle, progress=False)

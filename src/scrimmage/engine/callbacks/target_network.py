@@ -74,10 +74,6 @@ class TargetNetwork(Callback):
             self.target.load_state_dict(online.state_dict())
             self.updates += 1
 
-    def on_fit_end(self, state: LoopState, ctx: Context) -> None:
-        if state.task is not None:
-            state.task.set_target_network(None)  # the task no longer holds the copy once training ended
-
     def state_dict(self) -> dict[str, Any]:
         if self.target is None:
             return {"updates": self.updates, "weights": None}

@@ -21,7 +21,8 @@ the realised reward is an over-estimate), the logged policy's ``logged_reward`` 
 
 The target network (bootstrapped targets) is a callback (``target_network``) that hands its
 module to :meth:`OfflineQTask.set_target_network`. Data where every transition is terminal (or
-``gamma == 0``) need none: :meth:`OfflineQTask.loss` then works on any loop that gives it the
+``gamma == 0``) need none (a bootstrapped split's loss parts are NaN where no target network is at hand, as in a
+model loaded from its checkpoint): :meth:`OfflineQTask.loss` then works on any loop that gives it the
 model's outputs (the vectorized ensemble loop as well as the supervised one).
 """
 
@@ -34,7 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from scrimmage.data.datamodule import DataBundle, InputSpec
-from scrimmage.data.splits import Split
+from scrimmage.data.splits import Split, TensorSplit
 from scrimmage.engine.tasks.base import Evaluation, Report, named
 from scrimmage.engine.tasks.metric_names import Q_LOSS_METRICS as LOSS_METRICS
 from scrimmage.engine.tasks.metric_names import q_learning_metric_names
@@ -178,8 +179,15 @@ class OfflineQTask:
         metrics = policy_metrics(q, rewards, q.argmax(1), self.null_action)
         logged = split.column("action").long()
         metrics["logged_reward"] = float(rewards.gather(1, logged.view(-1, 1)).double().mean()) if len(logged) else 0.0
-        if self.loss_fn is not None and len(q) and not self.bootstraps:  # a bootstrapped split loss needs the target
-            _, parts = self.loss(q, {"action": logged, "reward": split.column("reward"), "done": split.column("done")})
+        transitions = {"action": logged, "reward": split.column("reward"), "done": split.column("done")}
+        if self.loss_fn is not None and len(q) and not self.bootstraps:
+            _, parts = self.loss(q, transitions)
+            metrics |= dict(zip(LOSS_METRICS, (float(p) for p in parts), strict=True))
+        elif self.loss_fn is not None and len(q) and self.target is not None:  # bootstrapped: while the target exists
+            following = TensorSplit({"x": split.column("next_x")})
+            next_q = self.q_values(self.target, following, batch_size)
+            next_online = self.q_values(model, following, batch_size) if self.double_q else None
+            _, parts = self.loss(q, transitions, next_q, next_online)
             metrics |= dict(zip(LOSS_METRICS, (float(p) for p in parts), strict=True))
         else:
             metrics |= {name: float("nan") for name in LOSS_METRICS}
