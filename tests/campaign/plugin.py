@@ -9,17 +9,22 @@ a test can kill a worker mid-task at a known point without training anything big
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
 from pydantic import Field
 
 from scrimmage.config.registry import CALLBACKS, DATASETS, Component
-from scrimmage.data.datamodule import DataBundle, InputSpec, TensorSplit
 from scrimmage.engine.events import Callback
+
+if TYPE_CHECKING:
+    from scrimmage.data.datamodule import DataBundle, TensorSplit
 
 
 def _split(n: int, seed: int) -> TensorSplit:
+    import torch  # here, not at import: worker processes import this module and need no torch themselves
+
+    from scrimmage.data.datamodule import TensorSplit
+
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(n, 4, generator=g)
     y = (x[:, 0] - 0.5 * x[:, 1] + 0.3 * torch.randn(n, generator=g)).unsqueeze(1)
@@ -37,6 +42,8 @@ class CampaignToy(Component):
         return ("y",)
 
     def build(self, workdir) -> DataBundle:
+        from scrimmage.data.datamodule import DataBundle, InputSpec
+
         splits = {"train": _split(self.rows, 1), "val": _split(128, 2), "test": _split(128, 3)}
         spec = InputSpec(4, ("y",), {}, feature_names=("a", "b", "c", "d"))
         return DataBundle(splits, spec, {"dataset_version": "campaign-toy-v1"})

@@ -92,6 +92,10 @@ class WorkerOptions:
     exit_when_empty: bool = False
     threads: int | None = None
     heartbeat: float = 10.0
+    fresh_process: bool = False
+    """Start each task in a new interpreter (seconds of imports per task) instead of forking a preloaded one."""
+    noop: bool = False
+    """Tasks end at once without training (the latency benchmark: the real claim, process and writes)."""
 
     @property
     def stalled_after(self) -> float:
@@ -178,7 +182,8 @@ class Runtime:
             (folder / name).unlink(missing_ok=True)
         spec = {"task_id": task_id, "label": row["label"], "attempt": attempt, "run_id": row["run_id"],
                 "config": row["config"], "recipe": row["recipe"], "workdir": str(self.workdir), "threads": threads,
-                "worker_id": self.worker_id, "beat": str(folder / "beat"), "beat_stale_s": 2.5 * self.options.heartbeat}
+                "worker_id": self.worker_id, "beat": str(folder / "beat"), "beat_stale_s": 2.5 * self.options.heartbeat,
+                "noop": self.options.noop}
         beat = folder / "beat"
         beat.touch()
         (folder / "spec.json").write_text(json.dumps(spec, default=str))
@@ -186,12 +191,8 @@ class Runtime:
         self.say(f"task {task_id} {row['campaign']}/{row['phase']}/{row['label']}: attempt {attempt}, "
                  f"{threads} thread(s), log {log_path}")
         await self._wait_for_run_lock(Path(self.workdir) / "runs" / str(row["run_id"]), task_id, beat)
-        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
         started = time.monotonic()
-        with log_path.open("ab") as log:
-            self.child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "scrimmage.campaign.child", str(folder / "spec.json"), stdout=log,
-                stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True, env=env)
+        self.child = await self._start_child(folder / "spec.json", log_path, threads)
         proc = self.child
         if self.signals:
             self._signal_child(signal.SIGTERM if self.signals == 1 else signal.SIGKILL)
@@ -266,6 +267,16 @@ class Runtime:
         if state == "pending":
             raise HandBack(f"task {task_id}: attempt {attempt} failed; retrying")
         raise TaskFailed(message)
+
+    async def _start_child(self, spec: Path, log_path: Path, threads: int) -> Any:
+        """The task's process: forked from the preloaded forkserver, or a fresh interpreter (``--fresh-process``)."""
+        if not self.options.fresh_process:
+            return ForkedChild(await asyncio.to_thread(fork_task, spec, log_path, threads))
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "PYTHONUNBUFFERED": "1"}
+        with log_path.open("ab") as log:
+            return await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "scrimmage.campaign.child", str(spec), stdout=log,
+                stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL, start_new_session=True, env=env)
 
     async def _wait_for_run_lock(self, run_dir: Path, task_id: int, beat: Path) -> None:
         """A previous attempt's process (its worker paused or cut off) may still be aborting: let it release the run."""
@@ -398,6 +409,74 @@ def _work_left(queue: Queue, min_priority: int, stalled_after: float) -> bool:
         return bool(row["n"])
 
 
+def _forkserver_context() -> Any:
+    """The multiprocessing context whose forkserver preloads the task code (see :mod:`scrimmage.campaign.child`)."""
+    import multiprocessing
+
+    from scrimmage.campaign.child import preload_modules
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(preload_modules())
+    return context
+
+
+FORKSERVER_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
+"""The forkserver's environment while it imports: it must hold no thread when it forks. One OpenMP/MKL thread means no
+pool (the task sets its own count; a pool in the forkserver could hang a forked task's first step), and pyarrow's
+jemalloc (pandas imports it) starts no background thread."""
+
+
+def start_forkserver() -> None:
+    """Start the forkserver now (its imports take seconds) in :data:`FORKSERVER_ENV`."""
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    saved = {k: os.environ.get(k) for k in FORKSERVER_ENV}
+    os.environ.update(FORKSERVER_ENV)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def fork_task(spec: Path, log_path: Path, threads: int) -> Any:
+    """Fork the task's process from the forkserver (blocking: the first call waits for the forkserver's imports)."""
+    from scrimmage.campaign.child import forked_main
+
+    start_forkserver()
+    process = _forkserver_context().Process(target=forked_main, args=(str(spec), str(log_path), threads),
+                                            name="scrimmage-task", daemon=False)
+    process.start()
+    return process
+
+
+class ForkedChild:
+    """A task process forked from the forkserver, with the ``pid`` / ``returncode`` / ``wait()`` of an asyncio
+    subprocess (returncode: the exit code, or minus the signal that killed it)."""
+
+    def __init__(self, process: Any):
+        self.process, self.pid = process, process.pid
+        self._ended = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(process.sentinel, self._on_end)
+
+    def _on_end(self) -> None:
+        self._loop.remove_reader(self.process.sentinel)
+        self._ended.set()
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.exitcode
+
+    async def wait(self) -> int | None:
+        await self._ended.wait()
+        return self.process.exitcode
+
+
 async def _touch_every(path: Path, seconds: float) -> None:
     """The beat the child watches: a paused or starved worker stops touching it (see campaign.child)."""
     while True:
@@ -447,17 +526,28 @@ def _tail(path: Path) -> str | None:
 def identity(worker_id: str | None) -> dict[str, Any]:
     """Who runs the tasks: host, CPUs, device; recorded in the worker row and in every task it claims."""
     import platform
-
-    import torch
+    from importlib.metadata import version
 
     import scrimmage
 
     host = socket.gethostname()
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    device = f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"
     return {"worker_id": worker_id or f"{host}-{os.getpid()}", "host": host, "pid": os.getpid(), "cpus": cpus,
-            "device": device, "python": platform.python_version(), "torch": torch.__version__,
+            "device": _device(), "python": platform.python_version(), "torch": version("torch"),
             "scrimmage": scrimmage.__version__}
+
+
+def _device() -> str:
+    """The accelerator tasks will use. torch is imported only where one may exist (an NVIDIA driver, macOS): on a
+    CPU machine its 1-2 s import would be paid by every worker start, and the forkserver imports it anyway."""
+    if not (Path("/proc/driver/nvidia").exists() or Path("/dev/nvidiactl").exists() or sys.platform == "darwin"):
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 class _OneLine(logging.Handler):
@@ -501,6 +591,8 @@ def run_worker(queue: Queue, workdir: Path, options: WorkerOptions, say: Any = p
     store.register_worker(queue, ident["worker_id"], None, ident, options.stalled_after)
     runtime = Runtime(queue, Path(workdir).resolve(), options, ident, say)
     started = time.monotonic()
+    if not options.fresh_process:
+        start_forkserver()  # its imports run while this worker connects; the first task waits for them only if sooner
     try:
         with _quiet_libraries(say):
             asyncio.run(_serve(runtime))

@@ -23,6 +23,8 @@ def worker(
     exit_when_empty: bool = typer.Option(False, "--exit-when-empty", help="Stop when the queue holds no task this worker could run (pending, waiting or running elsewhere)."),
     threads: int | None = typer.Option(None, "--threads", metavar="N", help="Torch threads per task (default: this machine's CPUs shared among its live workers)."),
     heartbeat: float = typer.Option(10.0, "--heartbeat", metavar="SECONDS", help="Heartbeat period; a worker silent for 3 periods is declared dead and its task recovered."),
+    fresh_process: bool = typer.Option(False, "--fresh-process", help="Start each task in a new Python interpreter (seconds of imports per task) instead of forking it from one that preloaded the training code; use it when workers must pick up code changed while they run."),
+    noop: bool = typer.Option(False, "--noop", hidden=True, help="Tasks end at once without training (benchmarks of the queue itself)."),
     json_out: bool = typer.Option(False, "--json", help="Print a summary as one JSON object on the last stdout line."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
@@ -45,7 +47,8 @@ def worker(
 
     out = err_console if json_out else console
     options = WorkerOptions(worker_id=worker_id, min_priority=min_priority, max_tasks=max_tasks,
-                            exit_when_empty=exit_when_empty, threads=threads, heartbeat=heartbeat)
+                            exit_when_empty=exit_when_empty, threads=threads, heartbeat=heartbeat,
+                            fresh_process=fresh_process, noop=noop)
     summary = run_worker(q, root, options, say=lambda text: out.print(text, markup=False, highlight=False, soft_wrap=True))
     out.print(f"worker {summary['worker_id']} stopped: {summary['tasks']} task(s) taken "
               f"({', '.join(f'{v} {k}' for k, v in summary['outcomes'].items()) or 'none finished'}) in {summary['seconds']} s",
