@@ -13,7 +13,7 @@ from scrimmage.campaign.sweep import expand, load_sweep, member_retry
 from scrimmage.config.loader import validate_config
 from scrimmage.engine import run
 from scrimmage.errors import ArgumentError, ConfigError
-from tests.campaign.conftest import rows, write_recipe, write_sweep
+from tests.campaign.conftest import write_recipe, write_sweep
 from tests.campaign.test_cli import fails, ok
 
 
@@ -49,30 +49,50 @@ def test_what_the_ensemble_loop_cannot_train_is_refused_naming_the_phase(tmp_pat
         sweep(tmp_path, [phase], **recipe)
 
 
-def test_a_base_phase_cannot_vectorize(tmp_path):
-    with pytest.raises(ConfigError, match="phase 'r': ensemble: vectorize trains a recipe's seeds together"):
-        sweep(tmp_path, [{"name": "q"}, {"name": "r", "recipe": None, "ensemble": "vectorize", "seeds": [1, 2],
-                                         "base": {"best_of": ["q"], "metric": "val/loss"}}])
+def test_a_base_phase_vectorizes_the_best_config_as_one_waiting_task(tmp_path):
+    out = sweep(tmp_path, [{"name": "q", "configs": [{"label": "a", "optim.lr": 0.01}, {"label": "b", "optim.lr": 0.1}]},
+                           {"name": "r", "recipe": None, "ensemble": "vectorize", "seeds": [4, 5],
+                            "overrides": {"trainer.epochs": 5}, "base": {"best_of": ["q"], "metric": "val/loss"}}])
+    waiting = [t for t in out.tasks if t.phase == "r"]
+    assert len(waiting) == 1 and waiting[0].state == "waiting" and waiting[0].label == "best-ens2"
+    assert waiting[0].overrides == {"trainer.epochs": 5, "loop": {"name": "ensemble", "seeds": [4, 5]}}
+    with pytest.raises(ConfigError, match=r"phase 'r' \(ensemble: vectorize\), task 'best-ens2'.*scheduler plateau"):
+        sweep(tmp_path, [{"name": "q", "configs": [{"label": "a"}, {"label": "p", "scheduler": {"name": "plateau"}}]},
+                         {"name": "r", "recipe": None, "ensemble": "vectorize", "seeds": [4, 5],
+                          "base": {"best_of": ["q"], "metric": "val/loss"}}])
+
+
+def train_and_record(q, task, wd, worker="w1") -> dict:
+    """Train a queued task for real (as a worker's child would) and record its result as the worker would."""
+    config = validate_config(task["config"], source="task", check_files=False)
+    result = run(config, workdir=wd, run_id=task["run_id"], progress=False).to_dict()
+    assert store.claim(q, task["id"], task["job_id"], worker, {"host": "here"}) is not None
+    assert store.finish(q, task["id"], 1, worker, result, 1.0, None)
+    return result
 
 
 def test_results_list_every_member_and_one_member_can_be_queued_again(tmp_path, queue_url):
     wd = tmp_path / "wd"
     recipe = write_recipe(tmp_path / "toy.yaml")
-    path = write_sweep(tmp_path / "sweep.yaml", "ens", [{"name": "robust", "recipe": str(recipe), "ensemble": "vectorize",
-                                                         "seeds": [1, 2, 3], "overrides": {"trainer.epochs": 2}}])
-    assert ok(wd, "campaign", "submit", str(path), "--queue", queue_url)["tasks"] == 1
+    path = write_sweep(tmp_path / "sweep.yaml", "ens", [
+        {"name": "q", "recipe": str(recipe), "overrides": {"trainer.epochs": 1}},
+        {"name": "robust", "ensemble": "vectorize", "seeds": [1, 2, 3], "overrides": {"trainer.epochs": 2},
+         "base": {"best_of": ["q"], "metric": "val/loss", "mode": "min"}}])
+    assert ok(wd, "campaign", "submit", str(path), "--queue", queue_url)["tasks"] == 2
     q = open_queue(queue_url, wd)
-    task = store.tasks(q, "ens")[0]
-    config = validate_config(task["config"], source="task", check_files=False)
-    result = run(config, workdir=wd, run_id=task["run_id"], progress=False).to_dict()
-    job = rows(queue_url, "SELECT id FROM procrastinate_jobs")[0]["id"]
-    assert store.claim(q, task["id"], job, "w1", {"host": "here"}) is not None
-    assert store.finish(q, task["id"], 1, "w1", result, 1.0, None)
+    first, waiting = store.tasks(q, "ens")
+    assert waiting["state"] == "waiting"
+    train_and_record(q, first, wd)
+    task = store.task(q, waiting["id"])  # the base finished: the ensemble task is queued with the best config
+    assert task["state"] == "pending" and task["config"]["loop"] == {"name": "ensemble", "seeds": [1, 2, 3]}
+    train_and_record(q, task, wd)
 
     table = result_rows(store.tasks(q, "ens"))
     assert [(r["task"], r["seed"], r["member"], r["status"]) for r in table] == [
+        (first["id"], 0, None, "done"),
         (task["id"], 1, "seed1", "done"), (task["id"], 2, "seed2", "done"), (task["id"], 3, "seed3", "done")]
-    assert all(r["metric"] == "val/loss" and r["best"] > 0 and r["best_epoch"] in (1, 2) and "val/loss" in r for r in table)
+    assert all(r["metric"] == "val/loss" and r["best"] > 0 and r["best_epoch"] in (1, 2) and "val/loss" in r
+               for r in table[1:])
 
     out = ok(wd, "campaign", "retry", "ens", "--task", str(task["id"]), "--member", "2", "--queue", queue_url)
     single = store.task(q, out["retried"][0])

@@ -213,9 +213,6 @@ def expand(spec: SweepSpec, sweep_file: str | Path, *, known_phases: dict[str, l
             raise ConfigError(f"phase '{phase.name}' appears twice in campaign '{spec.campaign}'; give each phase its own name.")
         seen.add(phase.name)
         vectorize = phase.ensemble == "vectorize"
-        if vectorize and phase.base is not None:
-            raise ConfigError(f"phase '{phase.name}': ensemble: vectorize trains a recipe's seeds together, and a base: phase "
-                              "trains the best config of earlier phases one seed per task; use ensemble: sequential here.")
         if vectorize and not phase.seeds:
             raise ConfigError(f"phase '{phase.name}': ensemble: vectorize needs seeds, one member each (e.g. seeds: [1, 2, 3]).")
         if phase.base is not None:
@@ -275,14 +272,33 @@ def _ensemble_task(phase: PhaseSpec, raw: dict[str, Any], recipe: str, item: dic
     label = "-".join(parts)
     loop = {"loop": {"name": "ensemble", "seeds": seeds}}
     config = resolve(raw, {**phase.overrides, **extra, **values, **loop}, None, phase=phase.name, label=label)
-    try:
-        run_config = validate_config(copy.deepcopy(config), source=f"phase '{phase.name}', task '{label}'", check_files=False)
-        run_config.loop.check(run_config)  # type: ignore[attr-defined]
-    except ConfigError as exc:
-        raise ConfigError(f"phase '{phase.name}' (ensemble: vectorize), task '{label}': {exc} Or set ensemble: "
-                          "sequential for this phase.") from None
+    _check_ensemble(config, phase.name, label)
     swept = {**extra, **values, "seeds": seeds}
     return TaskSpec(phase.name, label, phase.priority, recipe, config, phase.overrides, swept, None, phase.max_attempts)
+
+
+def _waiting_ensemble(phase: PhaseSpec, candidates: list[dict[str, Any]]) -> TaskSpec:
+    """One waiting task that trains the bases' best config as an ensemble of the phase's seeds (its overrides set
+    the loop, so the queue resolves it like any waiting task); checked against every config the bases may pick."""
+    assert phase.base is not None
+    seeds = [int(s) for s in phase.seeds or []]
+    label = f"best-ens{len(seeds)}"
+    overrides = {**phase.overrides, "loop": {"name": "ensemble", "seeds": seeds}}
+    for candidate in candidates:
+        _check_ensemble(resolve(candidate, overrides, None, phase=phase.name, label=label, check_files=False),
+                        phase.name, label)
+    return TaskSpec(phase.name, label, phase.priority, None, None, overrides, {"seeds": seeds}, None, phase.max_attempts,
+                    base=phase.base.model_dump())
+
+
+def _check_ensemble(config: dict[str, Any], phase: str, label: str) -> None:
+    """The ensemble loop can train ``config`` (else a ConfigError naming the phase and the task)."""
+    try:
+        run_config = validate_config(copy.deepcopy(config), source=f"phase '{phase}', task '{label}'", check_files=False)
+        run_config.loop.check(run_config)  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        raise ConfigError(f"phase '{phase}' (ensemble: vectorize), task '{label}': {exc} Or set ensemble: "
+                          "sequential for this phase.") from None
 
 
 def member_retry(task: dict[str, Any], seed: int) -> TaskSpec:
@@ -313,6 +329,8 @@ def _waiting_phase(phase: PhaseSpec, configs_by_phase: dict[str, list[dict[str, 
             raise ConfigError(f"phase '{phase.name}', base.best_of: '{name}' is not an earlier phase of this campaign "
                               f"(earlier phases: {', '.join(configs_by_phase) or 'none'}).")
     candidates = [c for name in phase.base.best_of for c in configs_by_phase[name]]
+    if phase.ensemble == "vectorize":
+        return [_waiting_ensemble(phase, candidates)]
     seeds: list[int | None] = list(phase.seeds) if phase.seeds else [None]
     tasks = []
     for seed in seeds:
