@@ -101,6 +101,16 @@ def test_interrupted_and_resumed_equals_uninterrupted_and_best_holds_each_member
             assert torch.equal(best["model"][f"net.{key}"][m], value[m])
 
 
+def test_a_resume_with_more_patience_trains_stopped_members_on(tmp_path, synthetic_config):
+    common = ["loop={name: ensemble, seeds: [3, 4, 8]}", "optim.lr=0.1"]
+    first = run(synthetic_config(*common, "trainer.epochs=6", "callbacks=[{name: early_stopping, patience: 1, min_delta: 0.005}]"),
+                workdir=tmp_path, progress=False)
+    assert first.epochs_completed == 5
+    longer = run(synthetic_config(*common, "trainer.epochs=7", "callbacks=[{name: early_stopping, patience: 9, min_delta: 0.005}]"),
+                 workdir=tmp_path, resume=first.run_id, progress=False)
+    assert longer.epochs_completed == 7 and all(m["stopped_epoch"] is None for m in longer.to_dict()["members"]["meta"])
+
+
 @pytest.mark.parametrize(("override", "message"), [
     ("loop={name: ensemble, seeds: []}", "at least 1"),
     ("loop={name: ensemble, seeds: [1, 2, 1]}", "seeds \\[1\\] repeat"),

@@ -394,9 +394,20 @@ class EnsembleLoop:
             with torch.no_grad():
                 for key, value in saved["best_weights"].items():
                     self.best_weights[key].copy_(value)
+            self._revive()
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"the checkpoint's ensemble-loop state lacks or mangles {exc}; it is damaged or was "
                                   "written by another loop") from None
+
+    def _revive(self) -> None:
+        """Members early stopping ended train on when a resume gives them a larger patience (as a supervised run does)."""
+        if self.patience is None:
+            return
+        for m, status in enumerate(self.status):
+            if status == "done" and self.errors[m] is None and self.bad_epochs[m] < self.patience:
+                self.status[m], self.stopped_epoch[m] = "running", None
+        if self.live() and self.state.should_stop and self.state.stop_reason.startswith("every member stopped"):
+            self.state.should_stop, self.state.stop_reason = False, ""
 
     def load_weights(self, path: Any) -> None:
         state = torch.load(path, map_location=self.fabric.device, weights_only=False)
