@@ -61,6 +61,8 @@ bench: install
 	$(PY) benchmarks/simulate_throughput.py
 	$(PY) benchmarks/market_models_throughput.py
 	$(PY) benchmarks/tune_pruning.py
+	$(PY) benchmarks/campaign_submit.py
+	$(PY) benchmarks/campaign_latency.py
 	$(PY) benchmarks/ensemble_vectorized.py
 
 clean:

@@ -97,20 +97,39 @@ def _finished_run(workdir: Path, run_id: str) -> dict[str, Any] | None:
         return None  # unreadable: train (the engine names what is wrong)
 
 
-def _watch_worker(stop: Any, beat: Path, stale_after: float) -> None:
+def _watch_worker(stop: Any, beat: Path, stale_after: float, worker_pid: int | None) -> None:
     """Die with the worker, and stop writing when it stops beating.
 
-    The kernel kills this process when the worker dies (``PR_SET_PDEATHSIG``, Linux). A worker that
-    is alive but silent (paused with SIGSTOP, starved) touches no beat file; past ``stale_after``
-    (less than the queue's stalled-worker timeout) this process aborts, writing nothing more, so
-    the attempt that replaces it trains the run alone (it waits for this one's run lock).
+    This process is SIGKILLed the moment the worker exits: a thread waits on a pidfd of the worker
+    (Linux; elsewhere it polls), because the worker is not always the parent (a forked task's parent
+    is the forkserver, which outlives the worker by up to a second while it shuts down), and
+    ``PR_SET_PDEATHSIG`` covers the parent. A worker that is alive but silent (paused with SIGSTOP,
+    starved) touches no beat file; past ``stale_after`` (less than the queue's stalled-worker
+    timeout) this process aborts, writing nothing more, so the attempt that replaces it trains the
+    run alone (it waits for this one's run lock).
     """
     import ctypes
+    import select
     import threading
 
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     parent = os.getppid()
+    worker = worker_pid or parent
+
+    def die_with_worker() -> None:
+        try:
+            fd = os.pidfd_open(worker)
+        except ProcessLookupError:  # gone already
+            fd = -1
+        except (AttributeError, OSError):
+            fd = None
+        if fd is not None and fd >= 0:
+            select.select([fd], [], [])  # readable once the worker has exited (a zombie counts)
+        elif fd is None:
+            while os.getppid() == parent and _alive(worker):
+                time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGKILL)
 
     def watch() -> None:
         while True:
@@ -124,7 +143,18 @@ def _watch_worker(stop: Any, beat: Path, stale_after: float) -> None:
                                   "abort")
                 return
 
+    threading.Thread(target=die_with_worker, name="worker-death", daemon=True).start()
     threading.Thread(target=watch, name="worker-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def extra_imports() -> list[str]:
@@ -164,10 +194,11 @@ def forked_main(spec_path: str, log_path: str, threads: int) -> None:
 
 
 def main(spec_path: str) -> int:
+    started = time.time()
     spec = json.loads(Path(spec_path).read_text())
     folder = Path(spec_path).parent
     if spec.get("noop"):  # the latency benchmark: the real process and queue path, no training
-        atomic_write_text(folder / "result.json", json.dumps({"noop": True, "epochs_completed": 0}))
+        atomic_write_text(folder / "result.json", json.dumps({"noop": True, "epochs_completed": 0, "started": started}))
         return EXIT_DONE
     for module in extra_imports():
         importlib.import_module(module)
@@ -183,7 +214,7 @@ def main(spec_path: str) -> int:
     stop = StopHandle()
     signal.signal(signal.SIGUSR1, lambda signum, frame: stop.request_stop(
         "the worker lost this task (it was handed to another attempt or cancelled)", "abort"))
-    _watch_worker(stop, Path(spec["beat"]), float(spec["beat_stale_s"]))
+    _watch_worker(stop, Path(spec["beat"]), float(spec["beat_stale_s"]), spec.get("worker_pid"))
 
     def write(name: str, payload: dict[str, Any]) -> None:
         atomic_write_text(folder / name, json.dumps(payload, default=str))

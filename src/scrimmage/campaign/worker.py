@@ -183,7 +183,7 @@ class Runtime:
         spec = {"task_id": task_id, "label": row["label"], "attempt": attempt, "run_id": row["run_id"],
                 "config": row["config"], "recipe": row["recipe"], "workdir": str(self.workdir), "threads": threads,
                 "worker_id": self.worker_id, "beat": str(folder / "beat"), "beat_stale_s": 2.5 * self.options.heartbeat,
-                "noop": self.options.noop}
+                "noop": self.options.noop, "worker_pid": os.getpid()}
         beat = folder / "beat"
         beat.touch()
         (folder / "spec.json").write_text(json.dumps(spec, default=str))
