@@ -101,6 +101,12 @@ def test_interrupted_and_resumed_equals_uninterrupted_and_best_holds_each_member
             assert torch.equal(best["model"][f"net.{key}"][m], value[m])
 
 
+def test_alerts_read_one_gradient_norm_the_largest_members(tmp_path, synthetic_config):
+    result = run(synthetic_config("loop={name: ensemble, seeds: [1, 2]}", "trainer.epochs=1",
+                                  "callbacks=[{name: alerts, grad_norm_above: 0.01}]"), workdir=tmp_path, progress=False)
+    assert result.sections["alerts"]["counts"]["grad_norm"] == 1
+
+
 def test_a_resume_with_more_patience_trains_stopped_members_on(tmp_path, synthetic_config):
     common = ["loop={name: ensemble, seeds: [3, 4, 8]}", "optim.lr=0.1"]
     first = run(synthetic_config(*common, "trainer.epochs=6", "callbacks=[{name: early_stopping, patience: 1, min_delta: 0.005}]"),

@@ -126,6 +126,21 @@ class EnsembleLoop:
         host.state = self.state
         host.dispatch = Dispatcher([cb for cb in host.callbacks if cb.name != "early_stopping"])
         host.callbacks.append(_MembersSection(self))  # the result's ``members`` section (campaign results read it)
+        save = host.ctx.save_checkpoint
+
+        def save_checkpoint(path: Any) -> None:  # best.ckpt, whoever writes it, holds each member's own best weights
+            if Path(path).name != "best.ckpt":
+                save(path)
+                return
+            live = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+            try:
+                self._swap_in_best()
+                save(path)
+            finally:
+                self.net.load_state_dict(live)
+            self._best_written = self.state.epoch
+
+        host.ctx.save_checkpoint = save_checkpoint
         self.host = host
 
     def live(self) -> list[int]:
@@ -214,8 +229,8 @@ class EnsembleLoop:
             state.samples_seen += int(idx.shape[1]) * len(live)
             if backward_hooks:
                 host.fire(Event.AFTER_BACKWARD)
-            if clip:
-                state.grad_norm = _clip_per_member(params, clip)
+            if clip or state.want_grad_norm:  # callbacks read one norm: the largest of the live members'
+                state.grad_norm = _clip_per_member(params, clip)[live].max()
             self._step(params, live)
             self.schedule.step_after_optimizer()
             state.global_step += 1
@@ -322,21 +337,12 @@ class EnsembleLoop:
                         value[m].copy_(self.best_weights[key][m])
 
     def _write_best(self, improved: bool) -> None:
-        """best.ckpt holds each member's own best weights: written when a member improved, or when the
-        checkpoint callback wrote it (on the mean) with the live weights."""
-        if self.config.checkpoint.save_top_k < 1 or self.host.ctx.run_dir is None:
+        """best.ckpt follows each member's own best: rewritten when a member improved in an epoch in which the
+        checkpoint callback (which follows the mean) did not write it."""
+        if not improved or self.config.checkpoint.save_top_k < 1 or self.host.ctx.run_dir is None:
             return
-        path = Path(self.host.ctx.run_dir) / "checkpoints" / "best.ckpt"
-        stamp = path.stat().st_mtime_ns if path.exists() else None
-        if not improved and (stamp is None or stamp == self._best_written):
-            return
-        live = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
-        try:
-            self._swap_in_best()
-            self.host.ctx.save_checkpoint(path)
-        finally:
-            self.net.load_state_dict(live)
-        self._best_written = path.stat().st_mtime_ns
+        if self._best_written != self.state.epoch:
+            self.host.ctx.save_checkpoint(Path(self.host.ctx.run_dir) / "checkpoints" / "best.ckpt")
 
     # ---- checkpoint keys -------------------------------------------------------------------
     def members(self) -> dict[str, Any]:
@@ -414,13 +420,14 @@ class EnsembleLoop:
         self.model.load_state_dict(state["model"])
 
 
-def _clip_per_member(params: list[Tensor], max_norm: float) -> Tensor:
-    """Each member's gradients clipped by its own total norm (as ``clip_grad_norm_`` on its own run); the norms [M]."""
+def _clip_per_member(params: list[Tensor], max_norm: float | None) -> Tensor:
+    """Each member's gradients clipped by its own total norm (as ``clip_grad_norm_`` on its own run; ``None`` or 0:
+    not clipped); the norms before clipping [M]."""
     grads = [p.grad for p in params if p.grad is not None]
-    if not grads:
-        return torch.zeros(0)
     squares = torch.stack([g.detach().pow(2).flatten(1).sum(1) for g in grads]).sum(0)
     norms = squares.sqrt()
+    if not max_norm:
+        return norms
     coef = (max_norm / (norms + 1e-6)).clamp(max=1.0)
     for g in grads:
         g.detach().mul_(coef.view(-1, *([1] * (g.dim() - 1))))
