@@ -147,27 +147,38 @@ def test_a_paused_worker_cannot_overwrite_the_attempt_that_replaced_it(tmp_path,
 
 
 def test_a_database_that_goes_away_loses_nothing(server_home, workers):
+    """The embedded server stops for longer than the stalled-worker timeout while a task trains and another is done:
+    the worker says so once (and once that it is back), the running task finishes and is recorded as its first
+    attempt, the finished one stays done."""
     from scrimmage.campaign import server
 
     wd = server_home
-    recipe = write_recipe(wd / "toy.yaml", trainer={"epochs": 6, "batch_size": 64, "seed": 0},
+    recipe = write_recipe(wd / "toy.yaml", trainer={"epochs": 4, "batch_size": 64, "seed": 0},
                           callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
-    sweep = write_sweep(wd / "sweep.yaml", "away", [{"name": "one", "recipe": str(recipe)}])
+    sweep = write_sweep(wd / "sweep.yaml", "away", [{"name": "one", "recipe": str(recipe), "seeds": [1, 2]}])
     out = scrimmage(wd, "campaign", "submit", str(sweep))  # the embedded server in the workdir
     assert out.returncode == 0, out.stderr
     url = server.status(wd).url
     worker = workers(wd, None, "steady", "--heartbeat", "1", "--exit-when-empty")
-    wait_for(lambda: progress_epoch(url, "away") >= 2, 240, "epoch 2")
+
+    def second_running() -> bool:
+        first, second = task_rows(url, "away")
+        return first["state"] == "done" and second["state"] == "running" and (second["progress"] or {}).get("epoch")
+
+    wait_for(second_running, 240, "the first task done and the second training")
     assert server.stop(wd)
     import time
 
     time.sleep(6)  # longer than the stalled-worker timeout (3 heartbeats)
     server.start(wd)
     assert worker.wait(240) == 0, worker.output()
-    row = task_rows(url, "away")[0]
-    assert (row["state"], row["attempt"]) == ("done", 1), (row["error"], worker.output())
-    assert row["result"]["epochs_completed"] == 6
-    assert "cannot reach the queue" in worker.output()
+    first, second = task_rows(url, "away")
+    assert (first["state"], first["attempt"]) == ("done", 1)
+    assert (second["state"], second["attempt"]) == ("done", 1), (second["error"], worker.output())
+    assert second["result"]["epochs_completed"] == 4
+    text = worker.output()
+    assert text.count("cannot reach the queue") == 1 and text.count("the queue is back after") == 1, text
+    assert "Traceback" not in text and "psycopg" not in text, text
 
 
 def test_a_worker_on_a_real_postgresql_server(tmp_path, real_queue_url, workers):

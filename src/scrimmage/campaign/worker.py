@@ -49,6 +49,7 @@ from scrimmage.campaign.db import PRIORITY_MAX, TASK_NAME, Queue, queue_name
 
 logger = logging.getLogger("scrimmage.worker")
 ABORT_GRACE_S = 30.0
+OUTAGE_REMINDER_S = 300.0
 LOG_TAIL_BYTES = 4000
 
 
@@ -119,7 +120,9 @@ class Runtime:
     itself (one of its side tasks, the heartbeat or the listener, lost the queue): then a new one starts."""
     claimed: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
-    _warned: dict[str, float] = field(default_factory=dict)
+    down_since: float | None = None
+    """When the queue became unreachable (monotonic seconds); None while it answers."""
+    _down_said: float = 0.0
 
     @property
     def worker_id(self) -> str:
@@ -215,9 +218,9 @@ class Runtime:
                     held = await asyncio.to_thread(store.heartbeat, self.queue, task_id, attempt, self.worker_id,
                                                    progress, _tail(log_path), str(log_path))
                 except Exception as exc:  # the database is away: the child keeps training; we try again next beat
-                    self.warn("heartbeat", f"task {task_id}: cannot reach the queue to heartbeat ({type(exc).__name__}); "
-                              "the task keeps training, retrying every heartbeat")
+                    self.queue_down(exc)
                     continue
+                self.queue_up()
                 if not held:
                     now = await asyncio.to_thread(store.task_state, self.queue, task_id)
                     lost = _lost_reason(now, attempt)
@@ -292,30 +295,48 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, None)
 
-    def warn(self, key: str, text: str, every: float = 30.0) -> None:
-        """Say ``text`` at most every ``every`` seconds per ``key`` (a database away for minutes is one line a while)."""
+    def queue_down(self, exc: BaseException | str) -> None:
+        """Say once per outage that the queue is unreachable and what goes on meanwhile (then a reminder every
+        :data:`OUTAGE_REMINDER_S`), never a line per retry."""
         now = time.monotonic()
-        if now - self._warned.get(key, -1e9) >= every:
-            self._warned[key] = now
-            self.say(text)
+        reason = exc if isinstance(exc, str) else f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+        if self.down_since is None:
+            self.down_since = self._down_said = now
+            self.say(f"cannot reach the queue at {self.queue.display} ({reason[:200]}); waiting for it: a running task "
+                     f"keeps training and its outcome is recorded when the queue is back (retrying every "
+                     f"{self._retry_s():.0f} s)")
+        elif now - self._down_said >= OUTAGE_REMINDER_S:
+            self._down_said = now
+            self.say(f"the queue is still unreachable after {_minutes(now - self.down_since)} ({reason[:200]}); "
+                     "still waiting")
+
+    def queue_up(self) -> None:
+        if self.down_since is not None:
+            self.say(f"the queue is back after {_minutes(time.monotonic() - self.down_since)}; carrying on")
+            self.down_since = None
+
+    def _retry_s(self) -> float:
+        return max(self.options.heartbeat, 2.0)
 
     def _count(self, outcome: str) -> None:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     async def _record(self, task_id: int, what: str, write: Any, *args: Any) -> Any:
         """A task's outcome must reach the queue: while the database is away, wait and try again (saying so)."""
-        waited = 0.0
+        said = False
         while True:
             try:
-                return await asyncio.to_thread(write, *args)
+                out = await asyncio.to_thread(write, *args)
+                self.queue_up()
+                return out
             except Exception as exc:
                 if self.signals > 1:
                     raise
-                if waited == 0.0 or waited % 60 < self.options.heartbeat:
-                    self.say(f"task {task_id}: cannot reach the queue to record its {what} ({type(exc).__name__}); "
-                             f"retrying every {max(self.options.heartbeat, 2.0):.0f} s until it is back (nothing is lost)")
-                await asyncio.sleep(max(self.options.heartbeat, 2.0))
-                waited += max(self.options.heartbeat, 2.0)
+                self.queue_down(exc)
+                if not said:
+                    said = True
+                    self.say(f"task {task_id}: its {what} waits here until the queue is back")
+                await asyncio.sleep(self._retry_s())
 
     async def _lost(self, context: Any, text: str) -> str:
         """This worker no longer holds the task: write nothing, leave the ticket to its holder."""
@@ -358,6 +379,7 @@ class Runtime:
                 if time.monotonic() - reachable_since >= self.options.stalled_after:
                     await recover_stalled(app, self.queue, self.options.stalled_after, self.say, self.job_id)
                 await asyncio.to_thread(store.issue_tickets, self.queue)
+                self.queue_up()
                 if self.options.exit_when_empty and not self.busy and not await asyncio.to_thread(
                         _work_left, self.queue, self.options.min_priority, self.options.stalled_after):
                     self.say("no task left to run: stopping (--exit-when-empty)")
@@ -366,8 +388,10 @@ class Runtime:
                     return
             except Exception as exc:
                 reachable_since = time.monotonic() + self.options.heartbeat
-                self.warn("housekeeping", f"cannot reach the queue ({type(exc).__name__}: {str(exc)[:200]}); retrying "
-                          "every heartbeat")
+                if _connection_lost(exc):
+                    self.queue_down(exc)
+                else:  # a bug or a broken row, not an outage: name it (one line; at most every 30 s)
+                    logger.warning("housekeeping failed: %s: %s", type(exc).__name__, str(exc)[:300])
             await asyncio.sleep(self.options.heartbeat)
 
 
@@ -551,16 +575,20 @@ def _device() -> str:
 
 
 class _OneLine(logging.Handler):
-    """procrastinate's and psycopg's warnings as one line each (no traceback), the same line at most every 30 s."""
+    """procrastinate's and psycopg's warnings as one line each (no traceback), the same line at most every 30 s.
+    Those that say the database is unreachable are left out: the worker's own outage line says it once."""
 
     def __init__(self, say: Any):
         super().__init__(logging.WARNING)
         self.say, self.last = say, {}
 
     def emit(self, record: logging.LogRecord) -> None:
-        text = f"{record.name}: {(record.getMessage().strip().splitlines() or [''])[0][:200]}"
-        if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
+        message = record.getMessage()
+        exc = record.exc_info[1] if record.exc_info else None
+        if (exc is not None and _connection_lost(exc)) or any(word in message.lower() for word in _UNREACHABLE):
+            return
+        text = f"{record.name}: {(message.strip().splitlines() or [''])[0][:200]}"
+        if exc is not None:
             text += f" ({type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:160]})"
         now = time.monotonic()
         if now - self.last.get(text, -1e9) >= 30:
@@ -568,10 +596,18 @@ class _OneLine(logging.Handler):
             self.say(text)
 
 
+_UNREACHABLE = ("error connecting", "connection is bad", "connection failed", "server closed the connection",
+                "terminating connection", "database error")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 @contextlib.contextmanager
 def _quiet_libraries(say: Any) -> Any:
     handler = _OneLine(say)
-    loggers = [logging.getLogger(name) for name in ("procrastinate", "psycopg")]
+    loggers = [logging.getLogger(name) for name in ("procrastinate", "psycopg", "scrimmage.worker")]
     saved = [(lg.propagate, lg.level) for lg in loggers]
     for lg in loggers:
         lg.addHandler(handler)
@@ -630,12 +666,11 @@ async def _serve(runtime: Runtime) -> None:
                     await worker.run()
                     if runtime.stopped:
                         return
-                    runtime.say("the queue connection failed (see above); starting again")
+                    runtime.queue_down("the queue connection failed")
                 except Exception as exc:
                     if runtime.signals or not _connection_lost(exc):
                         raise
-                    runtime.say(f"lost the queue ({type(exc).__name__}: {str(exc).splitlines()[0][:160]}); "
-                                f"trying again in {max(options.heartbeat, 2.0):.0f} s")
+                    runtime.queue_down(exc)
                 if runtime.signals:
                     return
                 await asyncio.sleep(max(options.heartbeat, 2.0))
