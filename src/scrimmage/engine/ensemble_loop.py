@@ -7,15 +7,23 @@ its loss (``task.training_loss`` on its own outputs), its gradient clipping (its
 validation metrics, its early stopping (the recipe's ``early_stopping`` patience and min_delta on
 ``monitor``), its best epoch and best weights. One forward and one backward serve every member.
 
-A member stops (early stopping) or fails (a non-finite training loss or monitored metric) alone:
+A member stops (early stopping) or fails (its training loss goes non-finite) alone:
 its parameters and its optimizer state (AdamW's ``exp_avg``, ``exp_avg_sq``; weight decay never
 touches it) freeze exactly: before each optimizer step the loop keeps the stopped members' slices
-and writes them back after it. The run ends when every member has stopped or the epochs end; if
-every member failed it ends ``diverged``.
+and writes them back after it (hand-written: torch optimizers cannot mask part of a tensor, and
+this works for any of them whose state tensors carry the member axis). The run ends when every
+member has stopped or the epochs end; if every member failed it ends ``diverged``. The members share
+one learning rate, so schedules that step with the optimizer or the epoch apply as in each member's
+own run, and ``plateau`` (it follows one metric) is refused with what else the loop cannot train
+(:meth:`~scrimmage.engine.loop_configs.EnsembleLoopConfig.check`).
+
+A task's ``training_loss(model, batch)`` is called per member with a view of the model: calling it
+on that member's batch returns its slice of the one stacked forward; any other input (a second
+pass of the task's own) runs that member alone, so the loop stays generic over tasks.
 
 The epoch's metrics (what the monitor, the progress bar and tracking see) are the mean over the
 members that trained in it; each member's own values are in the checkpoint's ``members`` meta.
-``best.ckpt`` (and ``final.ckpt``) hold each member's own best weights. Everything resumes:
+``best.ckpt`` (and ``final.ckpt`` with ``restore_best``) hold each member's own best weights. Everything resumes:
 data orders, running losses, member states and best weights are in the loop's checkpoint keys.
 
 The session's mean-metric ``early_stopping`` callback is taken out of the dispatch (each member
