@@ -394,6 +394,20 @@ def worker_stopped(queue: Queue, worker_id: str) -> None:
         conn.commit()
 
 
+def new_log_text(seen: str, tail: str) -> str:
+    """What ``tail`` (the log tail the queue keeps now) adds to ``seen`` (the tail printed before), for ``campaign
+    logs --follow`` on a machine that cannot read the worker's log file. The kept tail slides over the log, so the
+    end of ``seen`` is looked for in ``tail``; when the log grew by more than the tail between two looks, the whole
+    tail is new, after a line that says lines were skipped."""
+    if tail.startswith(seen):  # the log still fits in the kept tail (or nothing was seen yet)
+        return tail[len(seen):]
+    anchor = seen[-512:]  # short enough to lie in the overlap of two looks, long enough to be unique in a log
+    at = tail.rfind(anchor)
+    if at >= 0:
+        return tail[at + len(anchor):]
+    return "[... earlier lines were not kept in the queue ...]\n" + tail
+
+
 def dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 

@@ -50,7 +50,9 @@ from scrimmage.campaign.db import PRIORITY_MAX, TASK_NAME, Queue, queue_name
 logger = logging.getLogger("scrimmage.worker")
 ABORT_GRACE_S = 30.0
 OUTAGE_REMINDER_S = 300.0
-LOG_TAIL_BYTES = 4000
+LOG_TAIL_BYTES = 64 * 1024
+"""How much of a task's log the queue keeps (``campaign logs`` on a machine that cannot see the worker's files):
+sent with a heartbeat only when the log grew, so an idle log costs no writes."""
 
 
 class HandBack(Exception):
@@ -201,6 +203,7 @@ class Runtime:
             self._signal_child(signal.SIGTERM if self.signals == 1 else signal.SIGKILL)
         lost: str | None = None
         lost_at = 0.0
+        sent_size = -1  # the log's size when its tail last reached the queue
         beating = asyncio.create_task(_touch_every(beat, self.options.heartbeat / 2))
         try:
             while True:
@@ -214,9 +217,12 @@ class Runtime:
                         self._signal_child(signal.SIGKILL)
                     continue
                 progress = _read_json(folder / "progress.json")
+                size = _size(log_path)
                 try:
                     held = await asyncio.to_thread(store.heartbeat, self.queue, task_id, attempt, self.worker_id,
-                                                   progress, _tail(log_path), str(log_path))
+                                                   progress, _tail(log_path) if size != sent_size else None,
+                                                   str(log_path))
+                    sent_size = size
                 except Exception as exc:  # the database is away: the child keeps training; we try again next beat
                     self.queue_down(exc)
                     continue
@@ -536,15 +542,26 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
 def _tail(path: Path) -> str | None:
+    """The last :data:`LOG_TAIL_BYTES` of the log, from a line start (no half line, no broken UTF-8 character)."""
     try:
         with path.open("rb") as handle:
             handle.seek(0, os.SEEK_END)
             size = handle.tell()
             handle.seek(max(0, size - LOG_TAIL_BYTES))
-            return handle.read().decode("utf-8", "replace")
+            data = handle.read()
     except OSError:
         return None
+    if size > LOG_TAIL_BYTES and b"\n" in data[:-1]:
+        data = data[data.index(b"\n") + 1:]
+    return data.decode("utf-8", "replace")
 
 
 def identity(worker_id: str | None) -> dict[str, Any]:
