@@ -1,9 +1,8 @@
 """Seed ensembles: 20 members trained vectorized (``loop: ensemble``) against 20 sequential engine runs.
 
-The workload is the real ``recipes/nfl-pregame.yaml`` (its dataset, mlp, loss, AdamW, grad clipping,
-batch size), with a fixed epoch count, early stopping off and a constant learning rate on both sides
-(the recipe's plateau schedule follows one metric, and each member has its own: the ensemble loop
-refuses it), no tracking, and no test evaluation or reports (``evaluate_test=False``) on either side.
+The workload is the real ``recipes/nfl-pregame.yaml`` (its dataset, mlp, loss, AdamW, plateau schedule
+(per member in the ensemble), grad clipping, batch size), with a fixed epoch count and early stopping
+off on both sides, no tracking, and no test evaluation or reports (``evaluate_test=False``) on either side.
 Both sides are full ``scrimmage.engine.run`` calls (run folders, checkpoints, callbacks) on one
 data bundle built once, on one torch thread (``torch.set_num_threads(1)`` and ``trainer.threads=1``).
 Sides are interleaved (vectorized, sequential, vectorized, sequential ...) so machine noise hits
@@ -53,8 +52,7 @@ def main() -> None:
 
 def measure(data_workdir: Path, run_root: Path, members: int, epochs: int, rounds: int) -> dict:
     seeds = list(range(42, 42 + members))
-    common = [f"trainer.epochs={epochs}", "trainer.threads=1", "scheduler={name: constant}", "callbacks=[]", "reports=[]",
-              "tracking.enabled=false"]
+    common = [f"trainer.epochs={epochs}", "trainer.threads=1", "callbacks=[]", "reports=[]", "tracking.enabled=false"]
     base = load_config(RECIPE, common)
     bundle = base.data.build(data_workdir)
     monitor = base.monitor.metric

@@ -39,8 +39,8 @@ def test_each_configs_seeds_become_one_ensemble_task(tmp_path):
 
 @pytest.mark.parametrize(("phase", "recipe", "message"), [
     ({"name": "q", "ensemble": "vectorize"}, {}, "phase 'q': ensemble: vectorize needs seeds"),
-    ({"name": "q", "ensemble": "vectorize", "seeds": [1, 2]}, {"scheduler": {"name": "plateau"}},
-     r"phase 'q' \(ensemble: vectorize\), task 'ens2'.*scheduler plateau"),
+    ({"name": "q", "ensemble": "vectorize", "seeds": [1, 2]}, {"trainer": {"epochs": 3, "batch_size": 64, "accumulate": 2}},
+     r"phase 'q' \(ensemble: vectorize\), task 'ens2'.*trainer.accumulate=2"),
     ({"name": "q", "ensemble": "vectorize", "seeds": [1, 2], "overrides": {"model.batch_norm": True}}, {},
      "model.batch_norm: true"),
 ])
@@ -56,8 +56,8 @@ def test_a_base_phase_vectorizes_the_best_config_as_one_waiting_task(tmp_path):
     waiting = [t for t in out.tasks if t.phase == "r"]
     assert len(waiting) == 1 and waiting[0].state == "waiting" and waiting[0].label == "best-ens2"
     assert waiting[0].overrides == {"trainer.epochs": 5, "loop": {"name": "ensemble", "seeds": [4, 5]}}
-    with pytest.raises(ConfigError, match=r"phase 'r' \(ensemble: vectorize\), task 'best-ens2'.*scheduler plateau"):
-        sweep(tmp_path, [{"name": "q", "configs": [{"label": "a"}, {"label": "p", "scheduler": {"name": "plateau"}}]},
+    with pytest.raises(ConfigError, match=r"phase 'r' \(ensemble: vectorize\), task 'best-ens2'.*trainer.accumulate=2"):
+        sweep(tmp_path, [{"name": "q", "configs": [{"label": "a"}, {"label": "p", "trainer.accumulate": 2}]},
                          {"name": "r", "recipe": None, "ensemble": "vectorize", "seeds": [4, 5],
                           "base": {"best_of": ["q"], "metric": "val/loss"}}])
 

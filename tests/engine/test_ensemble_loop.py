@@ -32,19 +32,30 @@ def member_tensors(loop: EnsembleLoop, m: int) -> list[torch.Tensor]:
     return [t.detach()[m].clone() for t in params + state]
 
 
-def test_members_train_exactly_like_their_sequential_twins(tmp_path, synthetic_config):
-    ensemble = run(synthetic_config("loop={name: ensemble, seeds: [5, 9]}", "trainer.epochs=3", *NO_NOISE),
+@pytest.mark.parametrize(("options", "atol"), [
+    (["trainer.epochs=3"], 1e-6),
+    # each member's own plateau LR (lr 0.1 so they drop at different epochs; it also amplifies rounding)
+    (["trainer.epochs=5", "optim.lr=0.1", "scheduler={name: plateau, factor: 0.5, patience: 0}"], 1e-4),
+])
+def test_members_train_like_their_sequential_twins(tmp_path, synthetic_config, options, atol):
+    seeds = (5, 9, 3)
+    ensemble = run(synthetic_config(f"loop={{name: ensemble, seeds: {list(seeds)}}}", *options, *NO_NOISE),
                    workdir=tmp_path, progress=False)
     saved = torch.load(ensemble.checkpoints["last"], weights_only=False)
-    for m, seed in enumerate((5, 9)):
-        twin = run(synthetic_config(f"trainer.seed={seed}", "trainer.epochs=3", *NO_NOISE), workdir=tmp_path, progress=False)
-        weights = torch.load(twin.checkpoints["last"], weights_only=False)["model"]
-        torch.testing.assert_close(saved["model"]["net.weights.0"][m].T, weights["net.net.0.weight"], atol=1e-6, rtol=0)
-        torch.testing.assert_close(saved["model"]["net.embeddings.0"][m], weights["net.embeddings.0.weight"], atol=1e-6, rtol=0)
+    lrs = []
+    for m, seed in enumerate(seeds):
+        twin = run(synthetic_config(f"trainer.seed={seed}", *options, *NO_NOISE), workdir=tmp_path, progress=False)
+        state = torch.load(twin.checkpoints["last"], weights_only=False)
+        weights = state["model"]
+        torch.testing.assert_close(saved["model"]["net.weights.0"][m].T, weights["net.net.0.weight"], atol=atol, rtol=0)
+        torch.testing.assert_close(saved["model"]["net.embeddings.0"][m], weights["net.embeddings.0.weight"], atol=atol, rtol=0)
         meta = saved["members"]["meta"][m]
         assert meta["seed"] == seed and meta["status"] == "done"
-        assert meta["last"]["val/loss"] == pytest.approx(twin.val["loss"], rel=1e-5)
-    assert ensemble.to_dict()["members"]["names"] == ["seed5", "seed9"]
+        assert meta["last"]["val/loss"] == pytest.approx(twin.val["loss"], rel=10 * atol)
+        lrs.append(state["optimizer"]["param_groups"][0]["lr"])
+    if saved["loop"]["member_lr"] is not None:
+        assert saved["loop"]["member_lr"]["lrs"] == lrs and len(set(lrs)) > 1  # the twins' own LRs, not all alike
+    assert ensemble.to_dict()["members"]["names"] == ["seed5", "seed9", "seed3"]
 
 
 def test_a_stopped_member_freezes_weights_and_adamw_state_exactly(synthetic_config):
@@ -80,7 +91,8 @@ def test_a_member_whose_loss_goes_non_finite_fails_alone_and_freezes(synthetic_c
 
 def test_interrupted_and_resumed_equals_uninterrupted_and_best_holds_each_members_best(tmp_path, synthetic_config):
     config = synthetic_config("loop={name: ensemble, seeds: [3, 4, 8]}", "trainer.epochs=6", "checkpoint.every_n_steps=2",
-                              "optim.lr=0.1", "callbacks=[{name: early_stopping, patience: 1, min_delta: 0.005}]")
+                              "optim.lr=0.1", "callbacks=[{name: early_stopping, patience: 1, min_delta: 0.005}]",
+                              "scheduler={name: plateau, factor: 0.5, patience: 0}")
     straight = run(config, workdir=tmp_path / "a", progress=False)
     stopped = [m["stopped_epoch"] for m in straight.to_dict()["members"]["meta"]]
     assert straight.stop_reason.startswith("every member stopped") and stopped == [5, 3, 4]  # each at its own epoch
@@ -128,8 +140,8 @@ def test_bad_seeds_are_config_errors(synthetic_config, override, message):
 
 
 def test_configs_the_ensemble_cannot_train_are_refused_before_anything_is_written(tmp_path, synthetic_config):
-    config = synthetic_config("loop={name: ensemble, seeds: [1, 2]}", "model.name=lstm", "scheduler.name=plateau")
-    with pytest.raises(ConfigError, match=r"model 'lstm'.*scheduler plateau"):
+    config = synthetic_config("loop={name: ensemble, seeds: [1, 2]}", "model.name=lstm", "trainer.accumulate=2")
+    with pytest.raises(ConfigError, match=r"model 'lstm'.*trainer.accumulate=2"):
         run(config, workdir=tmp_path, progress=False)
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
 

@@ -12,9 +12,13 @@ its parameters and its optimizer state (AdamW's ``exp_avg``, ``exp_avg_sq``; wei
 touches it) freeze exactly: before each optimizer step the loop keeps the stopped members' slices
 and writes them back after it (hand-written: torch optimizers cannot mask part of a tensor, and
 this works for any of them whose state tensors carry the member axis). The run ends when every
-member has stopped or the epochs end; if every member failed it ends ``diverged``. The members share
-one learning rate, so schedules that step with the optimizer or the epoch apply as in each member's
-own run, and ``plateau`` (it follows one metric) is refused with what else the loop cannot train
+member has stopped or the epochs end; if every member failed it ends ``diverged``. Schedules that
+step with the optimizer or the epoch are the same for every member, so one optimizer learning rate
+serves them all. ``plateau`` follows each member's own metric: each member has its own torch
+``ReduceLROnPlateau`` (on a one-parameter holder optimizer whose learning rate is that member's),
+and a step's update of member ``m`` is scaled by ``lr_m / lr``: what a step at ``lr_m`` gives, up to
+rounding, for AdamW, Adam and SGD, whose update is linear in the learning rate given their state
+(the moments do not depend on it). What the loop cannot train is refused up front
 (:meth:`~scrimmage.engine.loop_configs.EnsembleLoopConfig.check`).
 
 A task's ``training_loss(model, batch)`` is called per member with a view of the model: calling it
@@ -103,6 +107,11 @@ class EnsembleLoop:
         self.optimizer = config.optim.build([p for p in self.model.parameters() if p.requires_grad])
         self.schedule = config.scheduler.build(self.optimizer, steps_per_epoch=steps_per_epoch, epochs=trainer.epochs,
                                                mode=config.monitor.mode)
+        self.plateau = config.scheduler.name == "plateau"  # the optimizer's own plateau schedule is never stepped
+        self._lr_holders = [torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=config.optim.lr)
+                            for _ in self.seeds] if self.plateau else []
+        self.member_schedules = [config.scheduler.build(holder, steps_per_epoch=steps_per_epoch, epochs=trainer.epochs,
+                                                        mode=config.monitor.mode) for holder in self._lr_holders]
         self.train_split = task.prepare(self.model, data.splits["train"].to(device))
         self.val_split = data.splits["val"].to(device)
         stopping = next((c for c in config.callbacks if c.name == "early_stopping"), None)
@@ -254,9 +263,14 @@ class EnsembleLoop:
         """One optimizer step in which the members not live keep their parameters and optimizer state exactly."""
         size = len(self.seeds)
         frozen = [m for m in range(size) if m not in set(live)]
+        ratios = self._lr_ratios()
+        if ratios is not None:  # each member's own plateau LR: its update scaled by lr_m / lr (linear in the LR)
+            before = [p.detach().clone() for p in params]
         if not frozen:
             self.optimizer.step()
             self.optimizer.zero_grad(set_to_none=True)
+            if ratios is not None:
+                _scale_updates(params, before, ratios)
             return
         keep = torch.zeros(size, dtype=torch.bool, device=self.fabric.device)
         keep[frozen] = True
@@ -267,6 +281,8 @@ class EnsembleLoop:
         saved = [t.detach()[keep].clone() for t in tensors]
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
+        if ratios is not None:
+            _scale_updates(params, before, ratios)
         with torch.no_grad():
             for p in params:  # state created by this step (the first one) is written back too
                 for v in self.optimizer.state.get(p, {}).values():
@@ -274,6 +290,21 @@ class EnsembleLoop:
                         v[keep] = 0
             for t, old in zip(tensors, saved, strict=True):
                 t.detach()[keep] = old
+
+    def member_lr(self, m: int) -> float:
+        """Member ``m``'s learning rate (its own under ``plateau``; else the optimizer's)."""
+        holder = self._lr_holders[m] if self.plateau else self.optimizer
+        return float(holder.param_groups[0]["lr"])
+
+    def _lr_ratios(self) -> Tensor | None:
+        """``lr_m / lr`` per member when a member's plateau LR differs from the optimizer's, else None."""
+        if not self.plateau:
+            return None
+        base = float(self.optimizer.param_groups[0]["lr"])
+        ratios = [self.member_lr(m) / base for m in range(len(self.seeds))]
+        if all(r == 1.0 for r in ratios):
+            return None
+        return torch.tensor(ratios, dtype=torch.float32, device=self.fabric.device)
 
     def _check_all_failed(self) -> None:
         """The run diverged when every member failed (members that stopped early end it normally)."""
@@ -307,6 +338,8 @@ class EnsembleLoop:
             if not math.isfinite(row["train/loss"]):
                 self._fail(m, f"training loss {row['train/loss']} in epoch {epoch}")
                 continue
+            if self.plateau:
+                self.member_schedules[m].step_after_epoch(value)
             if is_improvement(value, self.best[m], mode, 0.0):
                 self.best[m], self.best_epoch[m] = value, epoch
                 self._keep_best(m)
@@ -321,7 +354,8 @@ class EnsembleLoop:
                     self.status[m] = "done"
                     self.stopped_epoch[m] = epoch
         self._check_all_failed()
-        metrics = {"epoch": float(epoch), "lr": float(self.optimizer.param_groups[0]["lr"])}
+        lrs = [self.member_lr(m) for m in trained] or [float(self.optimizer.param_groups[0]["lr"])]
+        metrics = {"epoch": float(epoch), "lr": sum(lrs) / len(lrs)}
         keys = dict.fromkeys(k for row in rows for k in row)
         for key in keys:
             values = [row[key] for row in rows if key in row and math.isfinite(row[key])]
@@ -382,6 +416,8 @@ class EnsembleLoop:
                         "stopped_epoch": list(self.stopped_epoch), "errors": list(self.errors),
                         "last": [dict(row) for row in self.last]},
             "best_weights": {k: v.clone() for k, v in self.best_weights.items()},
+            "member_lr": {"lrs": [self.member_lr(m) for m in range(len(self.seeds))],
+                          "schedules": [schedule.state_dict() for schedule in self.member_schedules]} if self.plateau else None,
         }
 
     def load_loop_state(self, saved: dict[str, Any]) -> None:
@@ -408,6 +444,12 @@ class EnsembleLoop:
             with torch.no_grad():
                 for key, value in saved["best_weights"].items():
                     self.best_weights[key].copy_(value)
+            if self.plateau:
+                member_lr = saved["member_lr"]
+                for holder, schedule, lr, state in zip(self._lr_holders, self.member_schedules, member_lr["lrs"],
+                                                       member_lr["schedules"], strict=True):
+                    schedule.load_state_dict(state)
+                    holder.param_groups[0]["lr"] = float(lr)
             self._revive()
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"the checkpoint's ensemble-loop state lacks or mangles {exc}; it is damaged or was "
@@ -426,6 +468,14 @@ class EnsembleLoop:
     def load_weights(self, path: Any) -> None:
         state = torch.load(path, map_location=self.fabric.device, weights_only=False)
         self.model.load_state_dict(state["model"])
+
+
+@torch.no_grad()
+def _scale_updates(params: list[Tensor], before: list[Tensor], ratios: Tensor) -> None:
+    """``p = before + ratio_m * (p - before)`` per member: member m's step as if its LR were ``ratio_m * lr``."""
+    for p, old in zip(params, before, strict=True):
+        ratio = ratios.view(-1, *([1] * (p.dim() - 1)))
+        p.copy_(torch.where(ratio == 1.0, p, old + ratio * (p - old)))  # ratio 1: the step as taken, not re-rounded
 
 
 def _clip_per_member(params: list[Tensor], max_norm: float | None) -> Tensor:

@@ -64,9 +64,6 @@ class EnsembleLoopConfig(Component):
             problems.append(f"trainer.precision={trainer.precision!r} (use 32-true)")
         if trainer.accumulate > 1:
             problems.append(f"trainer.accumulate={trainer.accumulate} (use 1 and a larger batch_size)")
-        if config.scheduler.name == "plateau":
-            problems.append("scheduler plateau (it follows one metric, and each member has its own; use constant, "
-                            "cosine, warmup_cosine or step)")
         others = [c.name for c in config.callbacks if c.name not in ENSEMBLE_CALLBACKS]
         if others:
             problems.append(f"callbacks {others} (the ensemble loop runs {', '.join(ENSEMBLE_CALLBACKS)} only)")
