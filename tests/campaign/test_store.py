@@ -123,3 +123,15 @@ def test_a_phase_appended_to_finished_bases_starts_at_once(tmp_path, queue):
     longer = task_rows(queue.url, "c")[-1]
     assert (longer["phase"], longer["state"], longer["config"]["trainer"]["epochs"]) == ("longer", "pending", 9)
     assert longer["config"]["optim"]["lr"] == tasks[1]["config"]["optim"]["lr"]
+
+
+def test_a_result_with_nan_or_infinite_metrics_is_recorded_with_nulls(tmp_path, queue):
+    # PostgreSQL's json refuses NaN: a win rate over no bets must not make a finished task unrecordable
+    first = submit(queue, tmp_path)[0]
+    store.claim(queue, first["id"], first["job_id"], "w1", {"host": "h"})
+    assert store.heartbeat(queue, first["id"], 1, "w1", {"epoch": 1, "val/win_rate": float("nan")}, None, None)
+    done = result(0.2) | {"val": {"loss": 0.2, "win_rate": float("nan"), "q": [1.0, float("inf")]}}
+    assert store.finish(queue, first["id"], 1, "w1", done, 3.0, None)
+    row = task_rows(queue.url, "c")[0]
+    assert row["state"] == "done"
+    assert row["result"]["val"] == {"loss": 0.2, "win_rate": None, "q": [1.0, None]}

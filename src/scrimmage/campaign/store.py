@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from typing import Any
 
@@ -27,6 +28,22 @@ from scrimmage.errors import ArgumentError, ConfigError
 
 STATES = ("waiting", "pending", "running", "done", "failed", "cancelled")
 ACTIVE = ("waiting", "pending", "running")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as null: PostgreSQL's json type refuses them, and a metric can be one
+    (a win rate over no bets)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _jsonb(value: Any) -> Jsonb:
+    return Jsonb(_finite(value))
 
 
 def _jobs() -> Any:
@@ -75,10 +92,10 @@ def submit(queue: Queue, expanded: Expanded, *, append: bool) -> dict[str, Any]:
                                     "to add these phases to it, or give the sweep another campaign name.")
             if not exists:
                 conn.execute("INSERT INTO campaigns (name, spec) VALUES (%s, %s)",
-                             (expanded.campaign, Jsonb({"submits": [expanded.spec]})))
+                             (expanded.campaign, _jsonb({"submits": [expanded.spec]})))
             else:
                 conn.execute("UPDATE campaigns SET spec = jsonb_set(spec, '{submits}', (spec->'submits') || %s) "
-                             "WHERE name = %s", (Jsonb([expanded.spec]), expanded.campaign))
+                             "WHERE name = %s", (_jsonb([expanded.spec]), expanded.campaign))
             ids = _insert_tasks(conn, expanded.campaign, expanded.tasks)
             pending = [{"id": i, "priority": t.priority} for i, t in zip(ids, expanded.tasks) if t.state == "pending"]
             _defer(conn, pending)
@@ -96,8 +113,8 @@ def _insert_tasks(conn: Any, campaign: str, tasks: list[TaskSpec]) -> list[int]:
                 "INSERT INTO campaign_tasks (campaign, phase, label, priority, recipe, config, overrides, swept, seed, "
                 "base, state, max_attempts) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
                 (campaign, task.phase, task.label, task.priority, task.recipe,
-                 Jsonb(task.config) if task.config is not None else None, Jsonb(task.overrides), Jsonb(task.swept),
-                 task.seed, Jsonb(task.base) if task.base else None, task.state, task.max_attempts))
+                 _jsonb(task.config) if task.config is not None else None, _jsonb(task.overrides), _jsonb(task.swept),
+                 task.seed, _jsonb(task.base) if task.base else None, task.state, task.max_attempts))
             task_id = cur.fetchone()["id"]
             ids.append(task_id)
             cur.execute("UPDATE campaign_tasks SET run_id = %s WHERE id = %s", (f"{campaign}-t{task_id}", task_id))
@@ -114,7 +131,7 @@ def claim(queue: Queue, task_id: int, job_id: int, worker_id: str, identity: dic
             "UPDATE campaign_tasks SET state = 'running', worker_id = %s, worker = %s, job_id = %s, "
             "started_at = coalesce(started_at, now()), heartbeat_at = now(), error = NULL "
             "WHERE id = %s AND state = 'pending' RETURNING *",
-            (worker_id, Jsonb(identity), job_id, task_id)).fetchone()
+            (worker_id, _jsonb(identity), job_id, task_id)).fetchone()
 
 
 _FENCE = "WHERE id = %s AND attempt = %s AND worker_id = %s AND state = 'running'"
@@ -127,7 +144,7 @@ def heartbeat(queue: Queue, task_id: int, attempt: int, worker_id: str, progress
         row = conn.execute(
             "UPDATE campaign_tasks SET heartbeat_at = now(), progress = coalesce(%s, progress), "
             f"log_tail = coalesce(%s, log_tail), log_path = coalesce(%s, log_path) {_FENCE} RETURNING id",
-            (Jsonb(progress) if progress is not None else None, log_tail, log_path, task_id, attempt, worker_id)).fetchone()
+            (_jsonb(progress) if progress is not None else None, log_tail, log_path, task_id, attempt, worker_id)).fetchone()
         conn.execute("UPDATE campaign_workers SET heartbeat_at = now(), task_id = %s WHERE id = %s", (task_id, worker_id))
         conn.commit()
         return row is not None
@@ -139,7 +156,7 @@ def finish(queue: Queue, task_id: int, attempt: int, worker_id: str, result: dic
         row = conn.execute(
             "UPDATE campaign_tasks SET state = 'done', result = %s, finished_at = now(), worker_id = NULL, "
             f"wall_seconds = wall_seconds + %s, log_tail = coalesce(%s, log_tail), error = NULL {_FENCE} RETURNING campaign",
-            (Jsonb(result), seconds, log_tail, task_id, attempt, worker_id)).fetchone()
+            (_jsonb(result), seconds, log_tail, task_id, attempt, worker_id)).fetchone()
         if row is not None:
             conn.execute("UPDATE campaign_workers SET tasks_done = tasks_done + 1, task_id = NULL WHERE id = %s", (worker_id,))
         conn.commit()
@@ -253,7 +270,7 @@ def activate_waiting(queue: Queue, campaign: str) -> list[int]:
                     swept = {**{k: v for k, v in best["swept"].items() if k != "seed"},
                              "base_task": best["id"], "base_label": best["label"], "seed": config["trainer"]["seed"]}
                     conn.execute("UPDATE campaign_tasks SET state = 'pending', config = %s, swept = %s, seed = %s, "
-                                 "recipe = %s WHERE id = %s", (Jsonb(config), Jsonb(swept), config["trainer"]["seed"],
+                                 "recipe = %s WHERE id = %s", (_jsonb(config), _jsonb(swept), config["trainer"]["seed"],
                                                                 best["recipe"], row["id"]))
                     ready.append({"id": row["id"], "priority": row["priority"]})
                 _defer(conn, ready)
@@ -371,7 +388,7 @@ def register_worker(queue: Queue, worker_id: str, queue_worker_id: int | None, i
                 "ON CONFLICT (id) DO UPDATE SET queue_worker_id = excluded.queue_worker_id, host = excluded.host, "
                 "pid = excluded.pid, identity = excluded.identity, started_at = now(), heartbeat_at = now(), "
                 "stopped_at = NULL, task_id = NULL, tasks_done = 0",
-                (worker_id, queue_worker_id, identity["host"], identity["pid"], Jsonb(identity)))
+                (worker_id, queue_worker_id, identity["host"], identity["pid"], _jsonb(identity)))
 
 
 def worker_alive(queue: Queue, worker_id: str, queue_worker_id: int | None) -> None:
