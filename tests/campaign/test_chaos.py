@@ -3,9 +3,13 @@ starts a replacement; every task ends done exactly once, none lost, none duplica
 on the machine's PostgreSQL (skipped with the reason when it is unreachable).
 
 The killer's choices (which worker, how long until the next kill) come from a seeded generator, so a failing
-schedule replays; when it kills still depends on how fast this machine runs the tasks. Tasks are the tiny
-``campaign-toy`` regression for 2 epochs (about 0.3 s each, forked from the worker's preloaded interpreter);
-heartbeats are 1 s, so a killed worker's task is recovered 3 s after it went silent.
+schedule replays; when it kills still depends on how fast this machine runs the tasks. Killing starts once a
+task is done (the workers are busy, past their start) and stops after 4 kills. Tasks are the tiny
+``campaign-toy`` regression for 2 epochs, about 0.3 s of CPU each (forked from the worker's preloaded
+interpreter) plus 0.4 s asleep per epoch, so most kills land mid-task at no CPU cost; heartbeats are 1 s, so a
+killed worker's task is recovered 3 s after it went silent. Most of the test's CPU is the 8 worker starts (each
+forkserver imports torch and Lightning once). Checks: every task done, one results row each, one recorded
+finish each (the workers' done counts add up to 50), each run's history holds each epoch once.
 """
 
 from __future__ import annotations
