@@ -25,7 +25,7 @@ def ensemble(full_ingest):
     from scrimmage.engine import run
 
     workdir = full_ingest[2]
-    config = load_config(RECIPE, ["trainer.epochs=1", "tracking.enabled=false", "reports=[]", "scheduler={name: constant}",
+    config = load_config(RECIPE, ["trainer.epochs=1", "tracking.enabled=false", "reports=[]",
                                   "loop={name: ensemble, seeds: [1, 2, 3]}"])
     result = run(config, workdir=workdir, progress=False)
     test = pd.read_csv(result.predictions, dtype={"game_id": str}).set_index("game_id")
