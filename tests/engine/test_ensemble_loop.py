@@ -132,11 +132,15 @@ def test_a_resume_with_more_patience_trains_stopped_members_on(tmp_path, synthet
 @pytest.mark.parametrize(("override", "message"), [
     ("loop={name: ensemble, seeds: []}", "at least 1"),
     ("loop={name: ensemble, seeds: [1, 2, 1]}", "seeds \\[1\\] repeat"),
-    ("loop={name: ensemble}", "seeds"),
+    ("loop={name: ensemble, seeds: 3}", "seeds"),
 ])
 def test_bad_seeds_are_config_errors(synthetic_config, override, message):
     with pytest.raises(ConfigError, match=message):
         synthetic_config(override)
+
+
+def test_an_ensemble_without_seeds_has_five_members(synthetic_config):
+    assert synthetic_config("loop={name: ensemble}").loop.seeds == [0, 1, 2, 3, 4]
 
 
 def test_configs_the_ensemble_cannot_train_are_refused_before_anything_is_written(tmp_path, synthetic_config):

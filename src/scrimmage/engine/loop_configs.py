@@ -38,8 +38,9 @@ class EnsembleLoopConfig(Component):
     """A seed ensemble of mlp members trained together, stacked (each with its own init, data order, early stopping)"""
 
     name: Literal["ensemble"] = "ensemble"
-    seeds: list[int] = Field(..., min_length=1, description="One member per seed: its initialisation and data order "
-                             "are what a supervised run with trainer.seed = that seed would use.")
+    seeds: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4], min_length=1,
+                             description="One member per seed (default: five, seeds 0-4): its initialisation and data "
+                             "order are what a supervised run with trainer.seed = that seed would use.")
 
     @field_validator("seeds")
     @classmethod
