@@ -74,7 +74,8 @@ def betting_report(ctx: ReportContext, generic: Report, ensemble_runs: list[str]
     for strategy in strategies:
         row = evaluate_strategy(strategy, seasons, break_even, n_boot, seed)
         results[strategy.name] = row
-        rows[strategy.name] = {k: row[k] for k in ("bets", "win_rate", "roi", "sharpe", "max_drawdown", "p_break_even")}
+        rows[strategy.name] = {k: row[k] for k in ("win_rate", "roi", "sharpe", "max_drawdown", "p_break_even")}
+        rows[strategy.name] = {"bets": int(row["bets"]), **rows[strategy.name]}  # a count, printed as one
         seasons_text = ", ".join(f"{s} {r['roi']:+.1%} ({int(r['bets'])} bets)" for s, r in row["by_season"].items())
         notes.append(f"{strategy.name}: {row['verdict']}; ROI {row['roi']:+.1%} "
                      f"[{row['roi_ci'][0]:+.1%}, {row['roi_ci'][1]:+.1%}]; by season {seasons_text}")
