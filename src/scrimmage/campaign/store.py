@@ -195,9 +195,13 @@ def fail_attempt(queue: Queue, task_id: int, attempt: int, worker_id: str, error
     return row["state"] if row is not None else None
 
 
-def recover(queue: Queue, task_id: int, job_id: int) -> str | None:
+def recover(queue: Queue, task_id: int, job_id: int, stale_after: float = 0.0) -> str | None:
     """A running task whose worker stopped heartbeating: attempt + 1, pending (or failed past max attempts).
-    Returns the new state, or None when the task was not running on that ticket (nothing to do)."""
+    Returns the new state, or None when the task was not running on that ticket, or its own heartbeat is younger
+    than ``stale_after`` seconds (nothing to do).
+
+    The task row's heartbeat decides, not procrastinate's view of the worker: a live worker whose queue
+    registration was dropped (its ticket then shows no worker) still beats here, and must keep its task."""
     with queue.connect() as conn:
         row = conn.execute(
             "UPDATE campaign_tasks SET worker_id = NULL, "
@@ -205,7 +209,9 @@ def recover(queue: Queue, task_id: int, job_id: int) -> str | None:
             "state = CASE WHEN attempt < max_attempts THEN 'pending' ELSE 'failed' END, "
             "finished_at = CASE WHEN attempt < max_attempts THEN NULL ELSE now() END, "
             "attempt = attempt + 1 "
-            "WHERE id = %s AND job_id = %s AND state = 'running' RETURNING state, campaign", (task_id, job_id)).fetchone()
+            "WHERE id = %s AND job_id = %s AND state = 'running' "
+            "AND coalesce(heartbeat_at, '-infinity') <= now() - make_interval(secs => %s) RETURNING state, campaign",
+            (task_id, job_id, stale_after)).fetchone()
         conn.commit()
     if row is not None and row["state"] == "failed":
         activate_waiting(queue, row["campaign"])
@@ -391,10 +397,13 @@ def register_worker(queue: Queue, worker_id: str, queue_worker_id: int | None, i
                 (worker_id, queue_worker_id, identity["host"], identity["pid"], _jsonb(identity)))
 
 
-def worker_alive(queue: Queue, worker_id: str, queue_worker_id: int | None) -> None:
+def worker_alive(queue: Queue, worker_id: str, queue_worker_id: int | None, pid: int | None = None) -> None:
+    """The worker's heartbeat; the process that registered the row (``pid``) also clears a ``stopped_at`` that is
+    not true (a live worker must show in ``campaign status``)."""
     with queue.connect() as conn:
-        conn.execute("UPDATE campaign_workers SET heartbeat_at = now(), queue_worker_id = coalesce(%s, queue_worker_id) "
-                     "WHERE id = %s", (queue_worker_id, worker_id))
+        conn.execute("UPDATE campaign_workers SET heartbeat_at = now(), queue_worker_id = coalesce(%s, queue_worker_id), "
+                     "stopped_at = CASE WHEN pid = %s THEN NULL ELSE stopped_at END WHERE id = %s",
+                     (queue_worker_id, pid, worker_id))
         conn.commit()
 
 
@@ -405,9 +414,12 @@ def local_workers(queue: Queue, host: str, stale_after: float) -> int:
         return int(row["n"])
 
 
-def worker_stopped(queue: Queue, worker_id: str) -> None:
+def worker_stopped(queue: Queue, worker_id: str, pid: int | None = None) -> None:
+    """Mark the worker stopped; with ``pid``, only while the row is that process's (a worker that took the same id
+    since is left alone)."""
     with queue.connect() as conn:
-        conn.execute("UPDATE campaign_workers SET stopped_at = now(), task_id = NULL WHERE id = %s", (worker_id,))
+        conn.execute("UPDATE campaign_workers SET stopped_at = now(), task_id = NULL "
+                     "WHERE id = %s AND (%s::bigint IS NULL OR pid = %s)", (worker_id, pid, pid))
         conn.commit()
 
 

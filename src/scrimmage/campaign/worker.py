@@ -87,7 +87,24 @@ class CampaignWorker(procrastinate_worker.Worker):
                 self._job_ids_to_abort.pop(job.id, None)
                 return
             retry_decision, status = None, Status.ABORTED
-        await super()._persist_job_status(job, status, retry_decision, context, job_result)
+        try:
+            await super()._persist_job_status(job, status, retry_decision, context, job_result)
+        except Exception:
+            now = await self._ticket_status(job.id)
+            if now in (None, "doing"):  # the queue is away, or the write failed for another reason: say so
+                raise
+            # another worker's housekeeping ended this ticket first (the task row holds the outcome): nothing to add
+            self._job_ids_to_abort.pop(job.id, None)
+            logger.warning("ticket %s was already %s when its task ended; left as it is", job.id, now)
+
+    async def _ticket_status(self, job_id: int) -> str | None:
+        """The ticket's status now, or None when the queue cannot say."""
+        try:
+            row = await self.app.connector.execute_query_one_async(
+                "SELECT status::text AS status FROM procrastinate_jobs WHERE id = %(id)s", id=job_id)
+        except Exception:
+            return None
+        return str(row["status"])
 
 
 @dataclass
@@ -356,16 +373,23 @@ class Runtime:
         return text
 
     async def _reregister_if_pruned(self) -> None:
-        """A worker that was paused past its heartbeat was pruned from procrastinate's workers: register again."""
+        """This worker's procrastinate registration is gone (it was paused past its heartbeat and pruned, or the row
+        was dropped while it lived): register again, and give the ticket it runs back its worker, so no other worker
+        takes that ticket for an orphan."""
         worker = self.worker
         if worker is None or worker.worker_id is None:
             return
         row = await worker.app.connector.execute_query_one_async(
             "SELECT count(*) AS n FROM procrastinate_workers WHERE id = %(id)s", id=worker.worker_id)
         if not row["n"]:
+            old = worker.worker_id
             worker.worker_id = await worker.app.job_manager.register_worker()
-            self.say(f"this worker had stopped heartbeating and was declared dead; registered again as queue worker "
-                     f"{worker.worker_id}")
+            if self.job_id is not None:
+                await worker.app.connector.execute_query_async(
+                    "UPDATE procrastinate_jobs SET worker_id = %(worker)s WHERE id = %(id)s AND status = 'doing' "
+                    "AND worker_id IS NULL", worker=worker.worker_id, id=self.job_id)
+            self.say(f"the queue had dropped this worker's registration (queue worker {old}: it missed its heartbeats, "
+                     f"or was pruned); registered again as queue worker {worker.worker_id}")
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -383,8 +407,10 @@ class Runtime:
         while True:
             try:
                 if self.worker.worker_id is not None:
+                    await self._reregister_if_pruned()
                     await app.job_manager.update_heartbeat(self.worker.worker_id)
-                await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, self.worker.worker_id)
+                await asyncio.to_thread(store.worker_alive, self.queue, self.worker_id, self.worker.worker_id,
+                                        self.identity["pid"])
                 if time.monotonic() - reachable_since >= self.options.stalled_after:
                     await recover_stalled(app, self.queue, self.options.stalled_after, self.say, self.job_id)
                 await asyncio.to_thread(store.issue_tickets, self.queue)
@@ -413,7 +439,7 @@ async def recover_stalled(app: App, queue: Queue, stalled_after: float, say: Any
         if running_here is not None and job.id == running_here:
             continue
         task_id = int(job.task_kwargs.get("task_id", 0))
-        state = await asyncio.to_thread(store.recover, queue, task_id, job.id)
+        state = await asyncio.to_thread(store.recover, queue, task_id, job.id, stalled_after)
         try:
             if state == "pending":
                 await app.job_manager.retry_job(job)
@@ -421,8 +447,12 @@ async def recover_stalled(app: App, queue: Queue, stalled_after: float, say: Any
                 say(f"task {task_id}: its worker stopped heartbeating; back in the queue as a new attempt")
                 continue
             row = await asyncio.to_thread(store.task_state, queue, task_id)
-            if row is not None and row["state"] == "pending" and row["job_id"] == job.id:
+            if row is not None and row["job_id"] == job.id and row["state"] == "pending":
                 await app.job_manager.retry_job(job)  # a hand-back whose retry was never written
+                continue
+            if row is not None and row["job_id"] == job.id and row["state"] == "running":
+                # its holder still beats in the task row (procrastinate lost track of its worker: a registration
+                # dropped while the worker lives, or a claim that landed between our two reads): never end its ticket
                 continue
             final = {"done": Status.SUCCEEDED, "cancelled": Status.ABORTED}.get(row["state"] if row else "", Status.FAILED)
             await app.job_manager.finish_job_by_id_async(job.id, final, delete_job=False)
@@ -660,7 +690,7 @@ def run_worker(queue: Queue, workdir: Path, options: WorkerOptions, say: Any = p
             asyncio.run(_serve(runtime))
     finally:
         with contextlib.suppress(Exception):
-            store.worker_stopped(queue, runtime.worker_id)
+            store.worker_stopped(queue, runtime.worker_id, ident["pid"])
     return {"worker_id": runtime.worker_id, "host": ident["host"], "tasks": runtime.claimed,
             "outcomes": runtime.outcomes, "seconds": round(time.monotonic() - started, 1),
             "stopped_by_signal": runtime.signals > 0}
@@ -694,7 +724,12 @@ async def _serve(runtime: Runtime) -> None:
                         return
                     runtime.queue_down("the queue connection failed")
                 except Exception as exc:
-                    if runtime.signals or not _connection_lost(exc):
+                    if runtime.signals:
+                        raise
+                    if _registration_dropped(exc):  # our procrastinate worker row was pruned: a new worker registers
+                        runtime.say("the queue had dropped this worker's registration; registering again")
+                        continue
+                    if not _connection_lost(exc):
                         raise
                     runtime.queue_down(exc)
                 if runtime.signals:
@@ -721,3 +756,20 @@ def _connection_lost(exc: BaseException) -> bool:
         exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
         seen += 1
     return False
+
+
+def _causes(exc: BaseException | None) -> list[BaseException]:
+    """``exc`` and what it was raised from (procrastinate wraps psycopg's errors: ConnectorException from exc)."""
+    chain: list[BaseException] = []
+    while exc is not None and len(chain) < 6:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain
+
+
+def _registration_dropped(exc: BaseException) -> bool:
+    """Whether ``exc`` is procrastinate fetching with a worker id whose row is gone (pruned while this worker lived)."""
+    import psycopg
+
+    return any(isinstance(cause, psycopg.errors.ForeignKeyViolation) and "worker_id" in str(cause)
+               for cause in _causes(exc))
