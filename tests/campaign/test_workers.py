@@ -2,7 +2,8 @@
 them takes high priorities only); a stopped task goes back with its attempt and resumes; a SIGKILLed
 worker's task is recovered as attempt 2 from its checkpoint and ends with the metrics of an
 uninterrupted twin; a worker paused past its heartbeat cannot overwrite the attempt that replaced it; a
-database that goes away mid-task loses nothing.
+database that goes away mid-task loses nothing; only a lost connection is waited out as an outage: an outcome the
+database refuses fails the attempt at once, naming why (the fast tests at the end, on a real database).
 
 Each test trains the tiny ``campaign-toy`` regression; ``campaign_pace`` makes its epochs last a second
 so a worker can be stopped mid-task at a known epoch. Heartbeats are 1 s (a silent worker is dead
@@ -11,15 +12,19 @@ after 3 s).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from tests.campaign.conftest import scrimmage, task_rows, wait_for, write_recipe, write_sweep
-
-pytestmark = pytest.mark.slow
+from scrimmage.campaign import store
+from scrimmage.campaign.db import Queue, migrate
+from scrimmage.errors import StoreError
+from tests.campaign.conftest import rows, scrimmage, task_rows, wait_for, write_recipe, write_sweep
 
 
 def progress_epoch(url: str, campaign: str) -> int:
@@ -32,6 +37,7 @@ def submit(workdir: Path, url: str, sweep: Path) -> None:
     assert out.returncode == 0, out.stderr + out.stdout
 
 
+@pytest.mark.slow
 def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, queue_url, workers):
     recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 2, "batch_size": 64, "seed": 0})
     sweep = write_sweep(tmp_path / "sweep.yaml", "drain", [
@@ -78,6 +84,7 @@ def test_two_workers_drain_a_campaign_by_priority_then_waiting_phases(tmp_path, 
     assert "done: max epochs after 2 epochs" in logs.stdout
 
 
+@pytest.mark.slow
 def test_a_stopped_task_goes_back_and_a_killed_workers_task_is_recovered(tmp_path, queue_url, workers):
     recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 8, "batch_size": 64, "seed": 0},
                           callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
@@ -120,6 +127,7 @@ def test_a_stopped_task_goes_back_and_a_killed_workers_task_is_recovered(tmp_pat
     assert "resumed from" in attempt2 and "at epoch 1," not in attempt2.split("resumed from")[1].splitlines()[0]
 
 
+@pytest.mark.slow
 def test_a_paused_worker_cannot_overwrite_the_attempt_that_replaced_it(tmp_path, queue_url, workers):
     recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 8, "batch_size": 64, "seed": 0},
                           callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
@@ -146,6 +154,7 @@ def test_a_paused_worker_cannot_overwrite_the_attempt_that_replaced_it(tmp_path,
     assert task_rows(queue_url, "fence")[0]["state"] == "done"
 
 
+@pytest.mark.slow
 def test_a_database_that_goes_away_loses_nothing(server_home, workers):
     """The embedded server stops for longer than the stalled-worker timeout while a task trains and another is done:
     the worker says so once (and once that it is back), the running task finishes and is recorded as its first
@@ -181,6 +190,7 @@ def test_a_database_that_goes_away_loses_nothing(server_home, workers):
     assert "Traceback" not in text and "psycopg" not in text, text
 
 
+@pytest.mark.slow
 def test_a_worker_on_a_real_postgresql_server(tmp_path, real_queue_url, workers):
     recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 1, "batch_size": 64, "seed": 0})
     sweep = write_sweep(tmp_path / "sweep.yaml", "remote", [{"name": "one", "recipe": str(recipe)}])
@@ -193,6 +203,7 @@ def test_a_worker_on_a_real_postgresql_server(tmp_path, real_queue_url, workers)
     assert not (wd / "postgres").exists(), "a --queue URL never starts the embedded server"
 
 
+@pytest.mark.slow
 def test_a_running_task_cancelled_by_the_user_is_aborted(tmp_path, queue_url, workers):
     recipe = write_recipe(tmp_path / "toy.yaml", trainer={"epochs": 30, "batch_size": 64, "seed": 0},
                           callbacks=[{"name": "campaign_pace", "seconds": 1.0}])
@@ -214,3 +225,81 @@ def test_a_running_task_cancelled_by_the_user_is_aborted(tmp_path, queue_url, wo
     run_dir = wd / "runs" / row["run_id"]
     assert not (run_dir / "result.json").exists(), "an aborted run writes no result"
     assert int(row["progress"]["epoch"]) < 10, "the run stopped at the cancel, not at its end"
+
+
+def _ticket(queue: Queue) -> int:
+    """A procrastinate ticket (for a task id no row has: procrastinate does not care)."""
+    with queue.connect() as conn:
+        store._defer(conn, [{"id": 999, "priority": 0}])
+        conn.commit()
+    return int(rows(queue.url, "SELECT max(id) AS id FROM procrastinate_jobs")[0]["id"])
+
+
+def test_only_a_lost_connection_counts_as_an_outage(tmp_path, queue_url):
+    from procrastinate.exceptions import ConnectorException
+    from procrastinate.jobs import Status
+
+    from scrimmage.campaign.worker import _connection_lost, make_app
+
+    queue = Queue(queue_url, embedded=False)
+    migrate(queue)
+    job_id = _ticket(queue)
+
+    async def finish_twice() -> BaseException:
+        app = make_app(queue_url)
+        async with app.open_async():
+            await app.job_manager.finish_job_by_id_async(job_id, Status.SUCCEEDED, delete_job=False)
+            with pytest.raises(ConnectorException) as raised:  # PostgreSQL's RAISE, wrapped by procrastinate
+                await app.job_manager.finish_job_by_id_async(job_id, Status.FAILED, delete_job=False)
+            return raised.value
+
+    assert not _connection_lost(asyncio.run(finish_twice()))
+    with pytest.raises(psycopg.DataError) as refused:  # a value PostgreSQL refuses (NUL in a json string)
+        store.finish(queue, 999, 1, "w", {"note": "a\x00b"}, 1.0, None)
+    assert not _connection_lost(refused.value)
+    with pytest.raises(StoreError) as away:  # no server at that socket: unreachable
+        store.task_state(Queue(f"postgresql://postgres@/postgres?host={tmp_path}", embedded=False), 1)
+    assert _connection_lost(away.value)
+
+
+def test_an_outcome_the_queue_refuses_fails_the_attempt_instead_of_waiting(tmp_path, queue_url):
+    from types import SimpleNamespace
+
+    from scrimmage.campaign.sweep import expand, load_sweep
+    from scrimmage.campaign.worker import Runtime, TaskFailed, WorkerOptions
+
+    queue = Queue(queue_url, embedded=False)
+    migrate(queue)
+    sweep = write_sweep(tmp_path / "sweep.yaml", "refused", [{"name": "one", "recipe": str(write_recipe(tmp_path / "t.yaml"))}])
+    store.submit(queue, expand(load_sweep(sweep), sweep), append=False)
+    task = task_rows(queue_url, "refused")[0]
+    assert store.claim(queue, task["id"], task["job_id"], "w", {"host": "h"}) is not None
+    folder = tmp_path / "attempt-1"
+    folder.mkdir()
+    (folder / "result.json").write_text(json.dumps({"note": "a\x00b"}))  # PostgreSQL's json refuses NUL
+    said: list[str] = []
+    runtime = Runtime(queue, tmp_path, WorkerOptions(heartbeat=0.2), {"worker_id": "w"}, said.append)
+    started = time.monotonic()
+    with pytest.raises(TaskFailed, match="the queue refused this task's result .*UntranslatableCharacter"):
+        asyncio.run(runtime._outcome_or_refused(SimpleNamespace(additional_context={}), task["id"], 1, folder, 0,
+                                                1.0, "the log"))
+    assert time.monotonic() - started < 10, "failed at once, not retried"
+    row = task_rows(queue_url, "refused")[0]
+    assert (row["state"], row["attempt"]) == ("failed", 1) and "UntranslatableCharacter" in row["error"], row
+    assert not any("cannot reach" in line for line in said), said
+
+
+def test_a_lost_connection_is_waited_out_and_said_once(tmp_path):
+    from scrimmage.campaign.worker import Runtime, WorkerOptions
+
+    away = Queue(f"postgresql://postgres@/postgres?host={tmp_path}", embedded=False)  # no server there
+    said: list[str] = []
+    runtime = Runtime(away, tmp_path, WorkerOptions(heartbeat=0.2), {"worker_id": "w"}, said.append)
+
+    async def record() -> None:
+        await asyncio.wait_for(runtime._record(1, "result", store.task_state, away, 1), timeout=2.5)
+
+    with pytest.raises(TimeoutError):  # still waiting: retried every 2 s, said once
+        asyncio.run(record())
+    assert sum("cannot reach the queue" in line for line in said) == 1, said
+    assert sum("waits here until the queue is back" in line for line in said) == 1, said

@@ -66,6 +66,11 @@ class TaskFailed(Exception):
     """The task failed for good (its error is in the task row)."""
 
 
+class RecordRefused(Exception):
+    """The queue refused a task's outcome for a reason other than an outage (a value PostgreSQL rejects, a
+    constraint, a bug): waiting would not help."""
+
+
 def make_app(url: str) -> App:
     app = App(connector=PsycopgConnector(conninfo=url))
     app.task(name=TASK_NAME, pass_context=True, retry=RetryStrategy(retry_exceptions=[HandBack]))(train_job)
@@ -243,8 +248,12 @@ class Runtime:
                                                    progress, _tail(log_path) if size != sent_size else None,
                                                    str(log_path))
                     sent_size = size
-                except Exception as exc:  # the database is away: the child keeps training; we try again next beat
-                    self.queue_down(exc)
+                except Exception as exc:  # the child keeps training; we try again next beat
+                    if _connection_lost(exc):  # the database is away
+                        self.queue_down(exc)
+                    else:  # not an outage (a refused value, a bug): name it, at most every 30 s (_OneLine)
+                        logger.warning("task %s: heartbeat not written: %s: %s", task_id, type(exc).__name__,
+                                       (str(exc).strip().splitlines() or [""])[0][:200])
                     continue
                 self.queue_up()
                 if not held:
@@ -267,6 +276,18 @@ class Runtime:
         tail = _tail(log_path)
         if lost is not None:
             return await self._lost(context, f"task {task_id}: lost ({lost})")
+        return await self._outcome_or_refused(context, task_id, attempt, folder, code, seconds, tail)
+
+    async def _outcome_or_refused(self, context: Any, task_id: int, attempt: int, folder: Path, code: int | None,
+                                  seconds: float, tail: str | None) -> str:
+        try:
+            return await self._outcome(context, task_id, attempt, folder, code, seconds, tail)
+        except RecordRefused as exc:
+            return await self._refused(context, task_id, attempt, str(exc), seconds, tail)
+
+    async def _outcome(self, context: Any, task_id: int, attempt: int, folder: Path, code: int | None,
+                       seconds: float, tail: str | None) -> str:
+        """Record how the child ended (done, handed back, failed) in the task row."""
         if code == EXIT_DONE and (folder / "result.json").is_file():
             result = _read_json(folder / "result.json") or {}
             if await self._record(task_id, "result", store.finish, self.queue, task_id, attempt, self.worker_id, result,
@@ -295,6 +316,22 @@ class Runtime:
         self.say(f"task {task_id}: attempt {attempt} failed ({message.splitlines()[0][:200]}); task {state}")
         if state == "pending":
             raise HandBack(f"task {task_id}: attempt {attempt} failed; retrying")
+        raise TaskFailed(message)
+
+    async def _refused(self, context: Any, task_id: int, attempt: int, message: str, seconds: float,
+                       tail: str | None) -> str:
+        """The queue refused the attempt's outcome: the attempt fails for good with that error (the same outcome would
+        be refused again), so the campaign goes on and ``campaign status`` names it."""
+        self.say(f"task {task_id}: {message}; failing attempt {attempt} with that error")
+        try:
+            state = await self._record(task_id, "failure", functools.partial(store.fail_attempt, retryable=False),
+                                       self.queue, task_id, attempt, self.worker_id, message, seconds, tail)
+        except RecordRefused as again:
+            self.say(f"task {task_id}: the failure could not be written either ({again}); the task row stays as it is")
+            raise TaskFailed(message) from None
+        if state is None:
+            return await self._lost(context, f"task {task_id}: ended, but another attempt holds it now; nothing written")
+        self._count("failed attempts")
         raise TaskFailed(message)
 
     async def _start_child(self, spec: Path, log_path: Path, threads: int) -> Any:
@@ -348,7 +385,8 @@ class Runtime:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     async def _record(self, task_id: int, what: str, write: Any, *args: Any) -> Any:
-        """A task's outcome must reach the queue: while the database is away, wait and try again (saying so)."""
+        """A task's outcome must reach the queue: while the database is away, wait and try again (saying so).
+        Any other error raises :class:`RecordRefused` at once, naming it: retrying it would loop forever."""
         said = False
         while True:
             try:
@@ -358,6 +396,9 @@ class Runtime:
             except Exception as exc:
                 if self.signals > 1:
                     raise
+                if not _connection_lost(exc):
+                    text = (str(exc).strip().splitlines() or [""])[0][:300]
+                    raise RecordRefused(f"the queue refused this task's {what} ({type(exc).__name__}: {text})") from exc
                 self.queue_down(exc)
                 if not said:
                     said = True
@@ -600,7 +641,7 @@ def _tail(path: Path) -> str | None:
         return None
     if size > LOG_TAIL_BYTES and b"\n" in data[:-1]:
         data = data[data.index(b"\n") + 1:]
-    return data.decode("utf-8", "replace")
+    return data.decode("utf-8", "replace").replace("\x00", "\ufffd")  # PostgreSQL text refuses NUL (a binary dump)
 
 
 def identity(worker_id: str | None) -> dict[str, Any]:
@@ -653,7 +694,8 @@ class _OneLine(logging.Handler):
 
 
 _UNREACHABLE = ("error connecting", "connection is bad", "connection failed", "server closed the connection",
-                "terminating connection", "database error")
+                "terminating connection")
+"""Not "database error" (procrastinate's ConnectorException text): that one is an outage only when its cause says so."""
 
 
 def _minutes(seconds: float) -> str:
@@ -744,20 +786,6 @@ async def _serve(runtime: Runtime) -> None:
                 loop.remove_signal_handler(signum)
 
 
-def _connection_lost(exc: BaseException) -> bool:
-    """Whether ``exc`` (or its cause) says the database went away, rather than a bug."""
-    import psycopg
-    from procrastinate.exceptions import ConnectorException
-
-    seen = 0
-    while exc is not None and seen < 5:
-        if isinstance(exc, (psycopg.OperationalError, ConnectorException, ConnectionError, OSError)):
-            return True
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-        seen += 1
-    return False
-
-
 def _causes(exc: BaseException | None) -> list[BaseException]:
     """``exc`` and what it was raised from (procrastinate wraps psycopg's errors: ConnectorException from exc)."""
     chain: list[BaseException] = []
@@ -765,6 +793,25 @@ def _causes(exc: BaseException | None) -> list[BaseException]:
         chain.append(exc)
         exc = exc.__cause__ or exc.__context__
     return chain
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database went away (wait and retry), rather than an error the database gave (a value
+    it refused, a constraint, a bug in a query: retrying would loop forever). The first psycopg error in the chain
+    decides; a procrastinate ConnectorException with no database error under it counts as an outage."""
+    import psycopg
+    from procrastinate.exceptions import ConnectorException
+
+    wrapped = False
+    for cause in _causes(exc):
+        if isinstance(cause, (psycopg.OperationalError, psycopg.InterfaceError)):
+            return True  # connection refused or lost, server shut down, pool timeout
+        if isinstance(cause, psycopg.Error):
+            return False  # the server answered: RaiseException, DataError, IntegrityError ...
+        if isinstance(cause, (ConnectionError, OSError)):
+            return True
+        wrapped = wrapped or isinstance(cause, ConnectorException)
+    return wrapped
 
 
 def _registration_dropped(exc: BaseException) -> bool:
