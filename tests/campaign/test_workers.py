@@ -303,3 +303,36 @@ def test_a_lost_connection_is_waited_out_and_said_once(tmp_path):
         asyncio.run(record())
     assert sum("cannot reach the queue" in line for line in said) == 1, said
     assert sum("waits here until the queue is back" in line for line in said) == 1, said
+
+
+def test_logs_follow_on_another_machine_prints_the_kept_tail_as_it_grows(tmp_path, queue_url):
+    """The worker's log file is not visible here: ``campaign logs --follow`` re-reads the tail the queue keeps every
+    second and prints each line once, until the task ends."""
+    import subprocess
+    import sys
+
+    from scrimmage.campaign.sweep import expand, load_sweep
+    from tests.campaign.conftest import REPO, cli_env
+
+    queue = Queue(queue_url, embedded=False)
+    migrate(queue)
+    sweep = write_sweep(tmp_path / "sweep.yaml", "far", [{"name": "one", "recipe": str(write_recipe(tmp_path / "t.yaml"))}])
+    store.submit(queue, expand(load_sweep(sweep), sweep), append=False)
+    task = task_rows(queue_url, "far")[0]
+    assert store.claim(queue, task["id"], task["job_id"], "w", {"host": "elsewhere"}) is not None
+    elsewhere = "/nonexistent/worker/log.txt"  # the worker's file, on its own machine
+    assert store.heartbeat(queue, task["id"], 1, "w", None, "epoch 1\n", elsewhere)
+    out = tmp_path / "follow.out"
+    with out.open("w") as handle:
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "tests.campaign.cli", "campaign", "logs", str(task["id"]), "--follow", "--queue",
+             queue_url], cwd=REPO, env=cli_env(), stdout=handle, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: out.read_text() == "epoch 1\n", 60, "the kept tail printed")
+            assert store.heartbeat(queue, task["id"], 1, "w", None, "epoch 1\nepoch 2\n", elsewhere)
+            wait_for(lambda: out.read_text() == "epoch 1\nepoch 2\n", 10, "the new line printed")
+            assert store.finish(queue, task["id"], 1, "w", {"best": None}, 1.0, "epoch 1\nepoch 2\ndone\n")
+            assert follower.wait(10) == 0
+        finally:
+            follower.kill()
+    assert out.read_text() == "epoch 1\nepoch 2\ndone\n"

@@ -138,14 +138,8 @@ def logs(
     row = store.task(q, task)
     path = Path(row["log_path"]) if row["log_path"] else None
     if path is None or not path.is_file():
-        if row["log_tail"]:
-            err_console.print(f"(the log file {path} is on worker {row['worker_id'] or (row['worker'] or {}).get('host')}; "
-                              "its last lines as kept in the queue:)", markup=False, highlight=False)
-            typer.echo(row["log_tail"], nl=False)
-        else:
-            err_console.print(f"task {task} is {row['state']} and has no log yet.", markup=False)
-        if not follow:
-            return
+        _follow_kept_tail(q, task, row, follow)
+        return
     offset = 0
     while True:
         if path is not None and path.is_file():
@@ -158,6 +152,31 @@ def logs(
         if not follow or store.task(q, task)["state"] not in ("waiting", "pending", "running"):
             return
         time.sleep(1)
+
+
+def _follow_kept_tail(q: Any, task: int, row: dict[str, Any], follow: bool) -> None:
+    """The log as the queue keeps it (its last 64 KB, renewed by the worker's heartbeat when the log grew), for a
+    machine that cannot read the worker's file: with ``follow``, looked at every second and printed as it grows
+    (``store.new_log_text``) until the task stops running."""
+    from scrimmage.campaign import store
+
+    where = row["worker_id"] or (row["worker"] or {}).get("host")
+    if row["log_tail"]:
+        err_console.print(f"(the log file {row['log_path'] or ''} is on worker {where}; its last lines as kept in the "
+                          "queue" + (", followed every second" if follow else "") + ":)", markup=False, highlight=False)
+    else:
+        err_console.print(f"task {task} is {row['state']} and has no log yet.", markup=False)
+    seen = ""
+    while True:
+        tail = row["log_tail"] or ""
+        text = store.new_log_text(seen, tail)
+        if text:
+            typer.echo(text, nl=False)
+        seen = tail or seen
+        if not follow or row["state"] not in ("waiting", "pending", "running"):
+            return
+        time.sleep(1)
+        row = store.task(q, task)
 
 
 @campaign_app.command("retry")
