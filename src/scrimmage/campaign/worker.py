@@ -16,7 +16,10 @@ task) and pruning of dead workers. What we add around it:
 * housekeeping in every worker, every heartbeat: stalled jobs (a worker that stopped heartbeating:
   SIGKILL, power loss, network gone, SIGSTOP) are recovered: the task row gets attempt + 1 (or
   fails past ``max_attempts``) and the same ticket goes back with ``retry_job``; dead workers are
-  pruned; pending tasks without a ticket get one;
+  pruned; pending tasks without a ticket get one. The task row's own heartbeat must be stale too: a
+  live worker whose procrastinate registration was dropped keeps its task, and registers again;
+* the queue's answers: only a lost connection is an outage (wait, say so once, retry); an outcome the
+  database refuses fails the attempt at once with that error (:class:`RecordRefused`);
 * signals: the first SIGTERM/SIGINT stops fetching and forwards SIGTERM to the child, which
   checkpoints; the task goes back to the queue with the same attempt (a procrastinate retry on
   :class:`HandBack`). A second signal kills the child at once; the task still goes back, to
