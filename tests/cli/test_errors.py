@@ -156,8 +156,11 @@ def test_a_signal_during_an_ingest_ends_with_one_line_and_the_json_error(tmp_pat
     import signal
     import time
 
+    # as from a terminal: a suite started in the background (`cmd &` in a script) ignores SIGINT, and an ignored
+    # signal stays ignored across exec, so the command would never hear the Ctrl-C this test sends
     proc = subprocess.Popen([SCRIMMAGE_BIN, "--workdir", str(tmp_path), "data", "nfl", "--force", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
     deadline = time.monotonic() + 120
     while proc.poll() is None and time.monotonic() < deadline and not children.read_text().split():

@@ -85,7 +85,8 @@ def _interrupt_ingest(src: Path, wd: Path, delay: float) -> tuple[int, str, str]
     """Start `data markets`, Ctrl-C its process group once it reads the source (or after ``delay`` s)."""
     scrimmage = Path(sys.executable).parent / "scrimmage"
     proc = subprocess.Popen([str(scrimmage), "--workdir", str(wd), "data", "markets", "--source", str(src), "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as from a terminal
     deadline = time.monotonic() + delay
     while proc.poll() is None and time.monotonic() < deadline and not _reading(proc.pid, src):
         time.sleep(0.005)  # until it reads the source files (or the delay passes): the ingest is under way
