@@ -697,7 +697,7 @@ class _OneLine(logging.Handler):
 
 
 _UNREACHABLE = ("error connecting", "connection is bad", "connection failed", "server closed the connection",
-                "terminating connection")
+                "terminating connection", "discarding closed connection")  # the last: psycopg.pool's, as the server went
 """Not "database error" (procrastinate's ConnectorException text): that one is an outage only when its cause says so."""
 
 
