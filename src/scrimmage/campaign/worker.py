@@ -52,6 +52,7 @@ from procrastinate.jobs import Status
 from scrimmage.campaign import store
 from scrimmage.campaign.child import EXIT_DONE, EXIT_STOPPED, EXIT_USER_ERROR
 from scrimmage.campaign.db import PRIORITY_MAX, TASK_NAME, Queue, queue_name
+from scrimmage.envvars import temporary_environ
 
 logger = logging.getLogger("scrimmage.worker")
 ABORT_GRACE_S = 30.0
@@ -544,16 +545,8 @@ def start_forkserver() -> None:
     from multiprocessing import forkserver
 
     _forkserver_context()
-    saved = {k: os.environ.get(k) for k in FORKSERVER_ENV}
-    os.environ.update(FORKSERVER_ENV)
-    try:
+    with temporary_environ(FORKSERVER_ENV):
         forkserver.ensure_running()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def fork_task(spec: Path, log_path: Path, threads: int) -> Any:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from scrimmage.envvars import temporary_environ
 from scrimmage.errors import StoreError
 
 CONNECT_TIMEOUT_S = 5
@@ -178,17 +179,8 @@ def _store_lock(uri: str) -> Iterator[None]:
 @contextlib.contextmanager
 def _fail_fast() -> Iterator[None]:
     """While probing the store: no HTTP retries and a short timeout (restored afterwards for the run)."""
-    keys = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(CONNECT_TIMEOUT_S)}
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update(keys)
-    try:
+    with temporary_environ({"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": str(CONNECT_TIMEOUT_S)}):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _finite(value: Any) -> bool:
