@@ -49,9 +49,9 @@ def predict(
     agreement: float | None = typer.Option(
         None, "--agreement", metavar="A", min=0.0, max=1.0,
         help="Ensemble runs only: keep the rows whose agreement is at least A (0-1). Agreement is the share of "
-             "members on the majority's side (nfl-pregame: the share that pick the winner most members pick; 1.0 when "
-             "all agree, 0.5 for an even split), so --agreement 0.8 keeps games where at least 80% of the members "
-             "pick the same winner."),
+             "members on the majority's side of the prediction the dataset's predictor names (e.g. the winner; 1.0 "
+             "when all agree, 0.5 for an even split), so --agreement 0.8 keeps rows where at least 80% of the "
+             "members side together."),
     workdir: Path | None = WORKDIR_OPTION,
 ) -> None:
     """Predict with a trained model. Selection options depend on the dataset (see `scrimmage list predictors`)."""

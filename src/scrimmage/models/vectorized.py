@@ -8,7 +8,7 @@ member axis ``M``. Linear layers are ``torch.baddbmm(bias [M, 1, out], x [M, B, 
 and dropout is elementwise, so every member draws its own mask.
 
 Measured here (2-core CPU shared with other jobs, ``torch.set_num_threads(1)``, 20 members of the
-nfl-pregame mlp: 40 features, two teams embedded in 4, hidden [128, 64], 3 outputs, batch 256;
+pregame-regression-sized mlp: 40 features, two categorical columns embedded in 4, hidden [128, 64], 3 outputs, batch 256;
 forward + backward + AdamW step; ``python -m scrimmage.models.vectorized``), ms per step, two runs:
 
 ==================  =====================  =====================
@@ -198,7 +198,7 @@ def _measure(members: int = 20, steps: int = 200, dropout: float = 0.4) -> dict[
     from torch.func import functional_call, stack_module_state, vmap
 
     torch.set_num_threads(1)
-    spec = InputSpec(40, ("home", "away", "margin"), {"team": (32, 2)})
+    spec = InputSpec(40, ("y0", "y1", "y2"), {"entity": (32, 2)})  # the shape of a pregame regression
     batch = {"x": torch.randn(members, 256, 40), "cat": torch.randint(0, 32, (members, 256, 2)), "y": torch.randn(members, 256, 3)}
     seeds = list(range(members))
     out: dict[str, float] = {}
