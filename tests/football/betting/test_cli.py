@@ -28,6 +28,9 @@ def test_report_betting_rescores_a_run_with_an_ensemble(lines_csv, tmp_path):
     assert payload["rows"]["cql"]["bets"] == first.test["actions"]  # the scored checkpoint, as the run reported it
     assert payload["extras"]["ensemble"]["members"][1] == second.run_id
     assert {"random", "kelly_pregame", "logistic_cover", "cql_ensemble_agree"} <= set(payload["sections"]["betting"])
+    # a member named twice (RUN again under --ensemble) would agree with itself
+    clean_failure(invoke("--workdir", str(tmp_path), "report", "betting", first.run_id, "--ensemble", first.run_id),
+                  "the same model more than once")
 
 
 def test_report_betting_bad_input_fails_cleanly(tmp_path):

@@ -200,8 +200,13 @@ def rescore_run(run: str, workdir: Path, ensemble_runs: list[str], agreement_sha
     without training again: the data are rebuilt from the run's config (walk-forward read from the cache)."""
     import torch
 
-    from scrimmage.export.checkpoint import load_model
+    from scrimmage.export.checkpoint import load_model, resolve_model_checkpoint
 
+    files = [resolve_model_checkpoint(target, workdir).resolve() for target in (run, *ensemble_runs)]
+    repeated = sorted({str(t) for t, f in zip((run, *ensemble_runs), files, strict=True) if files.count(f) > 1})
+    if repeated:  # a member counted twice would agree with itself
+        raise ArgumentError(f"{', '.join(repeated)} name the same model more than once (RUN and --ensemble together); "
+                            "list each member run once, other seeds than RUN")
     loaded = load_model(run, workdir)
     if loaded.config.data.name != "nfl-betting" or loaded.config.task.name != "offline-q":
         raise ArgumentError(f"{run} is a {loaded.config.task.name} run on {loaded.config.data.name}; the betting report "
