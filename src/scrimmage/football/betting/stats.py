@@ -8,7 +8,9 @@ A strategy is a stake per game (0 = no bet) and the reward per unit staked of th
 * ROI: profit / total staked;
 * Sharpe: mean / standard deviation of the profit per bet (per bet, not annualised);
 * maximum drawdown: the largest fall of cumulative profit from its running peak, in units staked;
-* intervals: 95% percentile bootstrap, resampling games with replacement (kept in game order);
+* intervals: 95% percentile bootstrap, resampling games with replacement (kept in game order). Written here
+  rather than with ``scipy.stats.bootstrap``: all five statistics read one shared resample of games, and the
+  drawdown needs the resampled games in order, which scipy's per-statistic resampling does not keep;
 * p_break_even: one-sided exact binomial test (scipy) that the win rate exceeds break-even.
 
 About 100 decided bets give a win-rate standard error near 5 points (sqrt(0.25 / 100)), so a
